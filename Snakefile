@@ -1,0 +1,24 @@
+# Monte Carlo checks of expectation-form ML losses: batch losses at growing batch
+# sizes against their exact limits. See README.md; configuration in config.yaml.
+from snakemake.utils import min_version
+
+min_version("9.14.8")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/exact.smk"
+include: "workflow/rules/summarise.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

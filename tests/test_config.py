@@ -1,0 +1,84 @@
+"""Bad configuration fails before any job, with one line naming the key."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from mcloss.config import check, schema_error
+from mcloss.errors import ConfigError
+
+from common import GAN, ROOT, SCHEMA
+
+
+def config_with(mutate):
+    config = {"scenarios": {"g": copy.deepcopy(GAN)}}
+    mutate(config)
+    return config
+
+
+def first_problem(config):
+    problem = schema_error(config, SCHEMA)
+    if problem is not None:
+        return str(problem)
+    validate(config, SCHEMA)
+    try:
+        check(config, SCHEMA)
+    except ConfigError as err:
+        return str(err)
+    return None
+
+
+def test_valid_config_passes_and_gets_defaults():
+    config = config_with(lambda c: None)
+    assert first_problem(config) is None
+    assert config["seed"] == 20261122 and config["batch_sizes"]["per_decade"] == 8
+
+
+@pytest.mark.parametrize("mutate, key, allowed", [
+    (lambda c: c.update(colour="red"), "colour", "seed"),
+    (lambda c: c["scenarios"]["g"].update(foo=1), "scenarios.g.foo", "real_fraction"),
+    (lambda c: c["scenarios"]["g"]["data"].update(dist="nrom"), "scenarios.g.data.dist", "scipy.stats"),
+    (lambda c: c["scenarios"]["g"]["data"].update(dist="poisson", mu=2), "scenarios.g.data.dist", "continuous"),
+    (lambda c: c["scenarios"]["g"]["generator"].update(scale=-1.0), "scenarios.g.generator.scale", "> 0"),
+    (lambda c: c["scenarios"]["g"].update(real_fraction=1.5), "scenarios.g.real_fraction", "> 0 and < 1"),
+    (lambda c: c["scenarios"]["g"].update(real_fraction=0.0), "scenarios.g.real_fraction", "> 0 and < 1"),
+    (lambda c: c["scenarios"]["g"].update(discriminator={"logit": [1.0, "a"]}),
+     "scenarios.g.discriminator.logit[1]", "number"),
+    (lambda c: c["scenarios"]["g"].update(discriminator="best"), "scenarios.g.discriminator", "optimal"),
+    (lambda c: c["scenarios"]["g"].update(estimand="gan"), "scenarios.g.estimand", "gan_discriminator"),
+    (lambda c: c.update(batch_sizes={"min": 100, "max": 10, "per_decade": 8}), "batch_sizes.max", "max >= min"),
+    (lambda c: c["scenarios"]["g"]["data"].update(dist="gamma"), "scenarios.g.data.a", "a, loc, scale"),
+    (lambda c: c["scenarios"]["g"]["data"].update(df=3.0), "scenarios.g.data.df", "loc, scale"),
+    (lambda c: c["scenarios"]["g"].update(data={"dist": "gamma", "a": -1.0}), "scenarios.g.data", "shapes a"),
+    (lambda c: c.update(replicates="many"), "replicates", "integer"),
+    (lambda c: c["scenarios"].update({"bad/name": copy.deepcopy(GAN)}), "scenarios.bad/name", "letters, digits"),
+])
+def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
+    message = first_problem(config_with(mutate))
+    assert message is not None
+    assert message.startswith(f"config key {key}:"), message
+    assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
+    assert "\n" not in message
+
+
+def test_snakemake_stops_with_one_line_before_any_job(tmp_path):
+    config = config_with(lambda c: c["scenarios"]["g"].update(real_fraction=2))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "results").mkdir()
+    keep = tmp_path / "results" / "keep.txt"
+    keep.write_text("computed earlier")
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "--cores", "1"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines == ["config error: config key scenarios.g.real_fraction: 2 is greater than or equal to the "
+                     "maximum of 1; allowed: a number > 0 and < 1"], run.stderr
+    assert keep.read_text() == "computed earlier"
+    assert not (tmp_path / "results" / "simulations").exists()

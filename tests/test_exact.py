@@ -1,0 +1,108 @@
+"""Exact limits by quadrature against closed forms and independent numerical routes."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.stats
+
+from mcloss.estimands import build
+from mcloss.exact import entropy, expectation, jensen_shannon
+
+
+def gauss_hermite_mean(f, loc, scale, points=200):
+    """E f(X), X ~ N(loc, scale^2), by Gauss-Hermite quadrature: an independent route."""
+    x, w = np.polynomial.hermite_e.hermegauss(points)
+    return float(np.sum(w * f(loc + scale * x)) / math.sqrt(2 * math.pi))
+
+
+def test_constant_discriminator_closed_form(gan_spec):
+    gan_spec["discriminator"] = {"logit": [0.7]}
+    exact = build(gan_spec, "s").exact()
+    # D = sigmoid(c) everywhere: E log D = -log(1 + e^-c), E log(1 - D) = -log(1 + e^c).
+    assert exact["e_real"] == pytest.approx(-math.log1p(math.exp(-0.7)), abs=1e-12)
+    assert exact["e_fake"] == pytest.approx(-math.log1p(math.exp(0.7)), abs=1e-12)
+    assert exact["bce"] == pytest.approx(0.5 * (math.log1p(math.exp(-0.7)) + math.log1p(math.exp(0.7))), abs=1e-12)
+
+
+@pytest.mark.parametrize("coefficients", [[-0.5, 1.5], [0.3, -2.0], [0.2, 0.4, -0.3]])
+def test_logistic_discriminator_against_gauss_hermite(gan_spec, coefficients):
+    gan_spec["discriminator"] = {"logit": coefficients}
+    gan_spec["generator"] = {"dist": "norm", "loc": 1.3, "scale": 0.7}
+    exact = build(gan_spec, "s").exact()
+    logit = lambda x: np.polynomial.polynomial.polyval(x, coefficients)  # noqa: E731
+    e_real = gauss_hermite_mean(lambda x: -np.logaddexp(0, -logit(x)), 0.0, 1.0)
+    e_fake = gauss_hermite_mean(lambda x: -np.logaddexp(0, logit(x)), 1.3, 0.7)
+    assert exact["e_real"] == pytest.approx(e_real, abs=1e-9)
+    assert exact["e_fake"] == pytest.approx(e_fake, abs=1e-9)
+    assert exact["bce"] == pytest.approx(-(e_real + e_fake) / 2, abs=1e-9)
+    assert exact["value"] == pytest.approx(e_real + e_fake, abs=1e-9)
+
+
+def test_real_fraction_weights_the_limit(gan_spec):
+    half = build(gan_spec, "s").exact()
+    gan_spec["real_fraction"] = 0.25
+    quarter = build(gan_spec, "s").exact()
+    assert quarter["bce"] == pytest.approx(-(0.25 * half["e_real"] + 0.75 * half["e_fake"]), abs=1e-14)
+
+
+def test_optimal_discriminator_with_equal_laws_gives_minus_log_4(gan_spec):
+    gan_spec["discriminator"] = "optimal"
+    gan_spec["generator"] = dict(gan_spec["data"])
+    exact = build(gan_spec, "s").exact()
+    assert exact["value"] == pytest.approx(-math.log(4.0), abs=1e-12)
+    assert exact["bce"] == pytest.approx(math.log(2.0), abs=1e-12)
+
+
+@pytest.mark.parametrize("generator", [
+    {"dist": "norm", "loc": 1.0, "scale": 1.0},
+    {"dist": "norm", "loc": 0.5, "scale": 2.0},
+    {"dist": "t", "df": 4.0, "loc": 0.0, "scale": 1.0},
+])
+def test_value_at_optimal_discriminator_is_jsd(gan_spec, generator):
+    gan_spec["discriminator"] = "optimal"
+    gan_spec["generator"] = generator
+    estimand = build(gan_spec, "s")
+    p, q = estimand.data, estimand.generator
+    # JSD by Simpson's rule on x = sinh(s) (reaching |x| ~ 4000 for the t tails), in log
+    # densities: independent of exact.py's quadrature.
+    s = np.linspace(-9, 9, 400_001)
+    x, jacobian = np.sinh(s), np.cosh(s)
+    lp, lq = p.logpdf(x), q.logpdf(x)
+    lm = np.logaddexp(lp, lq) - math.log(2.0)
+    kl_pm = np.exp(lp) * (lp - lm) * jacobian
+    kl_qm = np.exp(lq) * (lq - lm) * jacobian
+    jsd = 0.5 * scipy.integrate.simpson(kl_pm, x=s) + 0.5 * scipy.integrate.simpson(kl_qm, x=s)
+    assert estimand.exact()["value"] == pytest.approx(-math.log(4.0) + 2.0 * jsd, abs=1e-6)
+    assert jensen_shannon(p, q) == pytest.approx(jsd, abs=1e-6)
+    [check] = estimand.exact_checks()
+    assert abs(check.value - check.reference) <= check.tolerance
+
+
+def test_two_normals_jsd_is_bounded_by_log_2():
+    jsd = jensen_shannon(scipy.stats.norm(0, 1), scipy.stats.norm(50, 1))
+    assert jsd == pytest.approx(math.log(2.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("dist", [scipy.stats.norm(2, 3), scipy.stats.gamma(2.5), scipy.stats.t(5), scipy.stats.expon(scale=0.1)])
+def test_entropy_by_quadrature_matches_scipy_closed_form(dist):
+    assert entropy(dist) == pytest.approx(float(dist.entropy()), abs=1e-9)
+
+
+def test_expectation_matches_scipy_expect_on_skewed_laws():
+    dist = scipy.stats.lognorm(0.8, loc=0.0, scale=2.0)
+    f = lambda x: np.log1p(x) * np.sin(x)  # noqa: E731
+    assert expectation(f, dist) == pytest.approx(dist.expect(lambda x: math.log1p(x) * math.sin(x)), abs=1e-8)
+
+
+def test_no_finite_limit_for_cauchy_data_is_nan(gan_spec):
+    gan_spec["data"] = {"dist": "cauchy", "loc": 0.0, "scale": 1.0}
+    exact = build(gan_spec, "s").exact()
+    assert math.isnan(exact["e_real"]) and math.isnan(exact["bce"])
+    assert math.isfinite(exact["e_fake"])
+
+
+def test_moment_divergence_detected():
+    assert math.isnan(expectation(lambda x: x**2, scipy.stats.t(1.5)))
+    assert expectation(lambda x: x**2, scipy.stats.t(3.0)) == pytest.approx(3.0, abs=1e-9)

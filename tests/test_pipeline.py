@@ -1,0 +1,114 @@
+"""End to end: snakemake on a small config in a temporary directory."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+import yaml
+
+from mcloss.summarise import SUMMARY_COLUMNS
+
+from common import ROOT
+
+pytestmark = pytest.mark.slow
+
+# Laws and coefficients the default config does not use.
+UNSEEN = {
+    "estimand": "gan_discriminator",
+    "data": {"dist": "gamma", "a": 3.0, "loc": 0.0, "scale": 0.5},
+    "generator": {"dist": "t", "df": 6.0, "loc": 1.0, "scale": 0.8},
+    "discriminator": {"logit": [0.4, -0.9, 0.15]},
+    "real_fraction": 0.3,
+}
+OPTIMAL = {
+    "estimand": "gan_discriminator",
+    "data": {"dist": "logistic", "loc": 0.0, "scale": 1.0},
+    "generator": {"dist": "norm", "loc": 0.5, "scale": 1.5},
+    "discriminator": "optimal",
+    "real_fraction": 0.5,
+}
+
+
+def run_pipeline(directory, cores, replicates_per_job, *extra):
+    config = {
+        "seed": 7,
+        "replicates": 30,
+        "replicates_per_job": replicates_per_job,
+        "batch_sizes": {"min": 1, "max": 20000, "per_decade": 4},
+        "analysis": {"slope_min_n": 50, "bootstrap": 50, "paths": 5},
+        "scenarios": {"unseen": UNSEEN, "optimal": OPTIMAL},
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(directory),
+         "--cores", str(cores), *extra],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return directory / "results"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_pipeline(tmp_path_factory.mktemp("run_a"), 2, 10)
+
+
+def test_tables_and_figures_are_written(results):
+    summary = pd.read_csv(results / "tables" / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert set(summary.scenario) == {"unseen", "optimal"}
+    assert (summary.replicates == 30).all()
+    for table in ("summary", "convergence", "identities", "exact_checks"):
+        for ext in ("csv", "md", "tex"):
+            assert (results / "tables" / f"{table}.{ext}").stat().st_size > 0
+    assert "\\toprule" in (results / "tables" / "summary.tex").read_text()
+    for scenario in ("unseen", "optimal"):
+        for figure in ("convergence", "paths", "clt"):
+            assert (results / "figures" / scenario / f"{figure}.pdf").read_bytes().startswith(b"%PDF")
+            assert (results / "figures" / scenario / f"{figure}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def independent_limit(spec):
+    """-(pi E_data[log D] + (1 - pi) E_g[log(1 - D)]) with scipy's own expect()."""
+    data = getattr(scipy.stats, spec["data"]["dist"])(**{k: v for k, v in spec["data"].items() if k != "dist"})
+    gen = getattr(scipy.stats, spec["generator"]["dist"])(
+        **{k: v for k, v in spec["generator"].items() if k != "dist"})
+    if spec["discriminator"] == "optimal":
+        log_d = lambda x: data.logpdf(x) - np.logaddexp(data.logpdf(x), gen.logpdf(x))  # noqa: E731
+        log_1md = lambda x: gen.logpdf(x) - np.logaddexp(data.logpdf(x), gen.logpdf(x))  # noqa: E731
+    else:
+        c = spec["discriminator"]["logit"]
+        log_d = lambda x: -np.logaddexp(0.0, -np.polynomial.polynomial.polyval(x, c))  # noqa: E731
+        log_1md = lambda x: -np.logaddexp(0.0, np.polynomial.polynomial.polyval(x, c))  # noqa: E731
+    pi = spec["real_fraction"]
+    e_real = data.expect(log_d, epsabs=1e-12, epsrel=1e-12, limit=200)
+    e_fake = gen.expect(log_1md, epsabs=1e-12, epsrel=1e-12, limit=200)
+    return -(pi * e_real + (1 - pi) * e_fake)
+
+
+@pytest.mark.parametrize("scenario, spec", [("unseen", UNSEEN), ("optimal", OPTIMAL)])
+def test_largest_n_estimate_is_within_4_mcse_of_an_independent_exact_value(results, scenario, spec):
+    conv = pd.read_csv(results / "tables" / "convergence.csv")
+    row = conv[(conv.scenario == scenario) & (conv.quantity == "bce")].iloc[0]
+    exact = independent_limit(spec)
+    assert row.exact == pytest.approx(exact, abs=1e-7)
+    assert abs(row.estimate - exact) <= 4 * row.estimate_mcse
+    assert row.n_max == 20000
+
+
+def test_optimal_scenario_checks_the_jsd_identity(results):
+    checks = pd.read_csv(results / "tables" / "exact_checks.csv")
+    row = checks[checks.scenario == "optimal"].iloc[0]
+    assert bool(row.holds) and row.abs_diff <= 1e-7
+
+
+def test_summary_is_byte_identical_across_cores_and_job_splits(results, tmp_path):
+    other = run_pipeline(tmp_path / "run_b", 1, 7, "results/tables/summary.csv", "results/tables/convergence.csv")
+    assert (other / "tables" / "summary.csv").read_bytes() == (results / "tables" / "summary.csv").read_bytes()
+    assert (other / "tables" / "convergence.csv").read_bytes() == (results / "tables" / "convergence.csv").read_bytes()
+    assert len(list((other / "simulations" / "unseen").glob("*.npz"))) == math.ceil(30 / 7)

@@ -1,0 +1,16 @@
+rule exact:
+    """Exact limits of a scenario's quantities by quadrature, with their independent cross-checks."""
+    output:
+        "results/exact/{scenario}.json",
+    params:
+        spec=scenario_spec,
+    log:
+        "results/logs/exact/{scenario}.log",
+    benchmark:
+        "results/benchmarks/exact/{scenario}.tsv"
+    resources:
+        mem_mb=300,
+        runtime=10,
+    threads: 1
+    script:
+        "../scripts/exact.py"

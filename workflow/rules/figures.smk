@@ -1,0 +1,73 @@
+rule figures:
+    """Convergence, sample-path and CLT figures of one scenario (PDF and PNG)."""
+    input:
+        simulations=simulations,
+        exact="results/exact/{scenario}.json",
+        summary="results/tables/scenarios/{scenario}/summary.csv",
+        convergence="results/tables/scenarios/{scenario}/convergence.csv",
+    output:
+        **{
+            f"{figure}_{ext}": report(
+                f"results/figures/{{scenario}}/{figure}.{ext}",
+                caption=f"../report/{figure}.rst",
+                category="Figures",
+                subcategory="{scenario}",
+                labels={"scenario": "{scenario}", "figure": figure, "format": ext},
+            )
+            for figure in FIGURES
+            for ext in ("pdf", "png")
+        },
+    params:
+        spec=scenario_spec,
+        seed=config["seed"],
+        replicates=config["replicates"],
+        batch_sizes=config["batch_sizes"],
+        analysis=config["analysis"],
+    log:
+        "results/logs/figures/{scenario}.log",
+    benchmark:
+        "results/benchmarks/figures/{scenario}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    threads: 1
+    script:
+        "../scripts/figures.py"
+
+
+rule identity_figure:
+    """Quantities that must agree on every batch, drawn on the same axes (scenarios with identities)."""
+    input:
+        simulations=simulations,
+        exact="results/exact/{scenario}.json",
+    output:
+        pdf=report(
+            "results/figures/{scenario}/identities.pdf",
+            caption="../report/identities.rst",
+            category="Figures",
+            subcategory="{scenario}",
+            labels={"scenario": "{scenario}", "figure": "identities", "format": "pdf"},
+        ),
+        png=report(
+            "results/figures/{scenario}/identities.png",
+            caption="../report/identities.rst",
+            category="Figures",
+            subcategory="{scenario}",
+            labels={"scenario": "{scenario}", "figure": "identities", "format": "png"},
+        ),
+    params:
+        spec=scenario_spec,
+        seed=config["seed"],
+        replicates=config["replicates"],
+        batch_sizes=config["batch_sizes"],
+        analysis=config["analysis"],
+    log:
+        "results/logs/identity_figure/{scenario}.log",
+    benchmark:
+        "results/benchmarks/identity_figure/{scenario}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    threads: 1
+    script:
+        "../scripts/identity_figure.py"

@@ -1,0 +1,20 @@
+rule simulate:
+    """Running estimates of one block of replicates at every batch size (one pass per replicate)."""
+    output:
+        "results/simulations/{scenario}/replicates_{start}-{stop}.npz",
+    params:
+        spec=scenario_spec,
+        seed=config["seed"],
+        scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
+        grid=lambda wildcards: grid(wildcards.scenario),
+        chunk_size=config["chunk_size"],
+    log:
+        "results/logs/simulate/{scenario}/replicates_{start}-{stop}.log",
+    benchmark:
+        "results/benchmarks/simulate/{scenario}/replicates_{start}-{stop}.tsv"
+    resources:
+        mem_mb=400,
+        runtime=30,
+    threads: 1
+    script:
+        "../scripts/simulate.py"

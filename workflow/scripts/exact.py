@@ -1,0 +1,22 @@
+"""Exact limits of a scenario by quadrature: snakemake rule `exact`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+import dataclasses  # noqa: E402
+import json  # noqa: E402
+
+from mcloss.estimands import build  # noqa: E402
+
+w = snakemake.wildcards  # noqa: F821
+estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821
+exact = estimand.exact()
+checks = [dataclasses.asdict(c) for c in estimand.exact_checks()]
+for name, value in exact.items():
+    log.info("%s -> %r", name, value)
+for check in checks:
+    log.info("check %s: %r vs %r", check["name"], check["value"], check["reference"])
+with open(snakemake.output[0], "w") as fh:  # noqa: F821
+    # NaN (no finite limit) is written as JSON null.
+    json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()}, "checks": checks}, fh, indent=2)

@@ -1,0 +1,30 @@
+"""Convergence, sample-path and CLT figures of one scenario: rule `figures`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from mcloss import plotting  # noqa: E402
+from mcloss.engine import load  # noqa: E402
+from mcloss.estimands import build  # noqa: E402
+from mcloss.provenance import record  # noqa: E402
+from mcloss.results import read_exact  # noqa: E402
+
+p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
+estimand = build(p.spec, f"scenarios.{w.scenario}")
+sim = load(inp.simulations)
+limits, _ = read_exact(inp.exact)
+summary, convergence = pd.read_csv(inp.summary), pd.read_csv(inp.convergence)
+title = f"{w.scenario}: {estimand.describe()}  (R = {sim.replicates.size} replicates, seed {p.seed})"
+provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.replicates,
+                    batch_sizes=p.batch_sizes, analysis=p.analysis)
+figures = {
+    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title),
+    "paths": plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title),
+    "clt": plotting.clt_figure(sim, convergence, estimand.quantities, limits, title),
+}
+for name, fig in figures.items():
+    written = plotting.save(fig, out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)
+    log.info("wrote %s", ", ".join(map(str, written)))

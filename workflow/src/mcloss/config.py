@@ -1,0 +1,72 @@
+"""Checking a configuration before any job runs.
+
+The JSON schema (workflow/schemas/config.schema.yaml) fixes the keys, types and
+defaults; the estimands then check what a schema cannot (distribution names and
+their parameters, probabilities, ...). Either way the user gets one line that
+names the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+from .estimands import Estimand, build
+
+
+def _dotted(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | None:
+    """The most relevant schema violation of ``config`` as a one-line ConfigError, or None."""
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return None
+    path = list(error.absolute_path)
+    sub = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "additionalProperties":
+        known = sorted(sub.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known)) if isinstance(error.instance, Mapping) else []
+        key = _dotted(path + unknown[:1])
+        return ConfigError(key, "unknown key", ", ".join(known) or "no further keys")
+    if "propertyNames" in error.schema_path:
+        return ConfigError(_dotted(path + [str(error.instance)]), "name is not file-safe",
+                           "letters, digits, '_', '.', '-', starting with a letter or digit")
+    if error.validator == "enum":
+        return ConfigError(_dotted(path), f"{error.instance!r} is not allowed", ", ".join(map(str, error.validator_value)))
+    if error.validator == "required":
+        return ConfigError(_dotted(path), error.message, ", ".join(error.validator_value))
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bounds = [f"{op} {sub[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                                  ("maximum", "<="), ("exclusiveMaximum", "<")) if k in sub]
+        allowed = "a number " + " and ".join(bounds)
+    elif error.validator == "type":
+        allowed = f"a value of type {error.validator_value}"
+    elif error.validator in ("minItems", "minProperties"):
+        allowed = f"at least {error.validator_value} item(s)"
+    else:
+        allowed = sub.get("description") or str(error.validator_value)
+    return ConfigError(_dotted(path), error.message, allowed)
+
+
+def check(config: Mapping[str, Any], schema_path: str) -> dict[str, Estimand]:
+    """Validate ``config`` and return its estimands by scenario name; raise ConfigError otherwise."""
+    problem = schema_error(config, schema_path)
+    if problem is not None:
+        raise problem
+    sizes = config["batch_sizes"]
+    if sizes["max"] < sizes["min"]:
+        raise ConfigError("batch_sizes.max", f"{sizes['max']} is smaller than batch_sizes.min = {sizes['min']}",
+                          "max >= min")
+    return {name: build(spec, f"scenarios.{name}") for name, spec in config["scenarios"].items()}

@@ -1,0 +1,148 @@
+"""What an estimand declares, and nothing more.
+
+An estimand names its sample streams (`streams`, each with its sampler), how
+many samples of each stream a batch of size n holds (`stream_counts`), the
+per-sample terms computed from a stream's samples (`terms`), how each reported
+quantity and its standard error are formed from the prefix statistics of the
+terms (`estimates`), and the exact limit of each quantity (`exact`). The engine,
+the rules and the plots are generic over these five things.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from ..streams import StreamSpec
+
+#: name -> estimand class; filled by subclassing (see Estimand.__init_subclass__).
+REGISTRY: dict[str, type["Estimand"]] = {}
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """Prefix statistics of one per-sample term at each checkpoint.
+
+    ``count[k]`` samples lie behind checkpoint k; ``mean`` is their mean and
+    ``m2`` the sum of squared deviations from it (Chan et al. 1979 updates).
+    """
+
+    count: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.count * self.mean
+
+    @property
+    def var(self) -> np.ndarray:
+        """Unbiased sample variance; NaN where fewer than two samples."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count >= 2, self.m2 / np.maximum(self.count - 1, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A reported quantity: its name, a plot label and a one-line meaning."""
+
+    name: str
+    label: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Two quantities that must agree on every batch to ``tolerance`` (absolute)."""
+
+    left: str
+    right: str
+    tolerance: float
+    meaning: str
+
+
+@dataclass(frozen=True)
+class ExactCheck:
+    """An exact value computed two independent ways (e.g. quadrature vs closed form)."""
+
+    name: str
+    value: float
+    reference: float
+    tolerance: float
+    meaning: str
+
+
+class Estimand(abc.ABC):
+    """Base class; subclasses register themselves under their ``name``."""
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            REGISTRY[cls.name] = cls
+
+    def __init__(self, spec: Mapping[str, Any], key: str):
+        """Parse and check the scenario ``spec`` found at config key ``key``."""
+        self.spec = dict(spec)
+        self.key = key
+
+    # --- what the engine needs -------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def streams(self) -> tuple[StreamSpec, ...]:
+        """The sample streams, in a fixed order (the order is part of the seeding)."""
+
+    @property
+    def batch_unit(self) -> int:
+        """Batch sizes are snapped to multiples of this (e.g. so n * real_fraction is whole)."""
+        return 1
+
+    @abc.abstractmethod
+    def stream_counts(self, n: np.ndarray) -> dict[str, np.ndarray]:
+        """Samples of each stream in a batch of size n (non-decreasing in n)."""
+
+    @abc.abstractmethod
+    def terms(self, stream: str, sample: Any) -> dict[str, np.ndarray]:
+        """Per-sample terms computed from a chunk of ``stream``'s samples."""
+
+    @abc.abstractmethod
+    def estimates(self, n: np.ndarray, stats: Mapping[str, TermStats]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Estimate and its standard error for each quantity, at every checkpoint."""
+
+    # --- what the analysis needs -----------------------------------------------
+    @property
+    @abc.abstractmethod
+    def quantities(self) -> tuple[Quantity, ...]:
+        """The reported quantities, in display order."""
+
+    @property
+    def identities(self) -> tuple[Identity, ...]:
+        return ()
+
+    @abc.abstractmethod
+    def exact(self) -> dict[str, float]:
+        """Exact limit of each quantity as n -> infinity (NaN: there is none)."""
+
+    def exact_checks(self) -> list[ExactCheck]:
+        """Exact values cross-checked against an independent computation."""
+        return []
+
+    def describe(self) -> str:
+        """One line naming the laws and parameters, for captions and titles."""
+        return self.name
+
+
+def build(spec: Mapping[str, Any], key: str) -> Estimand:
+    """The estimand object for a scenario spec (``spec['estimand']`` names its class)."""
+    from ..errors import ConfigError
+    from . import load_all
+
+    load_all()
+    name = spec.get("estimand")
+    if name not in REGISTRY:
+        raise ConfigError(f"{key}.estimand", f"unknown estimand {name!r}", ", ".join(sorted(REGISTRY)))
+    return REGISTRY[name](spec, key)

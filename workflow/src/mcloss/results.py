@@ -1,0 +1,13 @@
+"""Reading the pipeline's intermediate files."""
+
+from __future__ import annotations
+
+import json
+
+
+def read_exact(path) -> tuple[dict[str, float], list[dict]]:
+    """Exact limits (JSON null -> NaN, 'no finite limit') and cross-checks written by rule `exact`."""
+    with open(path) as fh:
+        data = json.load(fh)
+    limits = {k: (float("nan") if v is None else float(v)) for k, v in data["limits"].items()}
+    return limits, data["checks"]

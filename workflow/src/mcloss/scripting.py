@@ -1,0 +1,19 @@
+"""What every Snakemake script does first: send its output and warnings to the rule's log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+
+def open_log(path) -> logging.Logger:
+    """Route stdout, stderr, warnings and logging of this process to ``path``; return a logger."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = open(path, "w", buffering=1)
+    sys.stdout = sys.stderr = stream
+    logging.basicConfig(stream=stream, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        force=True)
+    logging.captureWarnings(True)
+    return logging.getLogger("mcloss")

@@ -1,0 +1,167 @@
+"""Monte Carlo performance measures of the running estimates, with their MCSEs.
+
+Following Morris, White & Crowther (2019, Stat. Med. 38:2074, Table 6), for R
+replicate estimates theta_i of a quantity with exact value theta at batch size n:
+
+    bias      = mean(theta_i) - theta                 MCSE = EmpSE / sqrt(R)
+    EmpSE     = sd(theta_i)                           MCSE = EmpSE / sqrt(2 (R - 1))
+    MSE       = mean((theta_i - theta)^2)             MCSE = sd((theta_i - theta)^2) / sqrt(R)
+    RMSE      = sqrt(MSE)                             MCSE = MCSE(MSE) / (2 RMSE)   (delta method)
+    coverage  = mean(|theta_i - theta| <= z se_i)     MCSE = sqrt(cov (1 - cov) / R)
+    ModSE     = sqrt(mean(se_i^2))
+
+with z = Phi^{-1}(0.975) and se_i the replicate's own CLT standard error. The
+convergence rate is the slope of log RMSE on log n (about -1/2 when the CLT
+applies), with a percentile interval from resampling the replicates, which keeps
+the dependence between the points of one sample path.
+Non-finite estimates are excluded from the measures and counted in ``nonfinite``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from .engine import Simulation
+from .estimands import ExactCheck, Identity, Quantity
+from .streams import ANALYSIS_STREAM, stream_rng
+
+Z95 = float(scipy.stats.norm.ppf(0.975))
+
+SUMMARY_COLUMNS = [
+    "scenario", "estimand", "quantity", "n", "replicates", "nonfinite", "exact", "mean_estimate",
+    "bias", "bias_mcse", "emp_se", "emp_se_mcse", "mod_se", "rmse", "rmse_mcse", "coverage", "coverage_mcse",
+]
+
+
+def performance(estimates: np.ndarray, ses: np.ndarray, exact: float) -> dict[str, np.ndarray]:
+    """Performance measures per column of ``estimates`` (replicates x batch sizes)."""
+    finite = np.isfinite(estimates)
+    r = finite.sum(axis=0)
+    x = np.where(finite, estimates, np.nan)
+    # Columns with no finite estimate give NaN measures (and are counted in `nonfinite`).
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=0) if x.size else np.full(x.shape[1], np.nan)
+        emp_se = np.nanstd(x, axis=0, ddof=1)
+        emp_se = np.where(r >= 2, emp_se, np.nan)
+        emp_se_mcse = emp_se / np.sqrt(2.0 * (r - 1))
+        bias = mean - exact
+        bias_mcse = emp_se / np.sqrt(r)
+        sq = (x - exact) ** 2
+        mse = np.nanmean(sq, axis=0)
+        mse_mcse = np.nanstd(sq, axis=0, ddof=1) / np.sqrt(r)
+        rmse = np.sqrt(mse)
+        rmse_mcse = mse_mcse / (2.0 * rmse)
+        s = np.where(finite, ses, np.nan)
+        mod_se = np.sqrt(np.nanmean(s**2, axis=0))
+        usable = finite & np.isfinite(ses)
+        covered = np.abs(estimates - exact) <= Z95 * ses
+        k = usable.sum(axis=0)
+        coverage = np.where(k > 0, (covered & usable).sum(axis=0) / np.maximum(k, 1), np.nan)
+        if not math.isfinite(exact):
+            coverage = np.full_like(coverage, np.nan)
+        coverage_mcse = np.sqrt(coverage * (1 - coverage) / k)
+    return {
+        "replicates": r, "nonfinite": (~finite).sum(axis=0), "exact": np.full(r.shape, exact),
+        "mean_estimate": mean, "bias": bias, "bias_mcse": bias_mcse, "emp_se": emp_se,
+        "emp_se_mcse": emp_se_mcse, "mod_se": mod_se, "rmse": rmse, "rmse_mcse": rmse_mcse,
+        "coverage": coverage, "coverage_mcse": coverage_mcse,
+    }
+
+
+def summary_table(scenario: str, estimand: str, sim: Simulation, quantities: Sequence[Quantity],
+                  exact: Mapping[str, float]) -> pd.DataFrame:
+    """Tidy table, one row per quantity x batch size, columns SUMMARY_COLUMNS."""
+    frames = []
+    for q in quantities:
+        measures = performance(sim.estimate[q.name], sim.se[q.name], float(exact[q.name]))
+        frame = pd.DataFrame({"scenario": scenario, "estimand": estimand, "quantity": q.name, "n": sim.n, **measures})
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)[SUMMARY_COLUMNS]
+
+
+def _ols_slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares slope of y on x along the last axis."""
+    xc = x - x.mean()
+    yc = y - y.mean(axis=-1, keepdims=True)
+    return (yc * xc).sum(axis=-1) / (xc * xc).sum()
+
+
+def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_n: int, resamples: int,
+                        rng: np.random.Generator) -> dict[str, float]:
+    """Slope of log RMSE (log EmpSE if there is no exact limit) on log n, with a bootstrap 95% CI.
+
+    Uses the batch sizes n >= min_n (at least three; all of them otherwise).
+    """
+    use = n >= min_n
+    if use.sum() < 3:
+        use = np.ones_like(use)
+    x = np.log(n[use].astype(np.float64))
+    est = estimates[:, use]
+    has_limit = math.isfinite(exact)
+
+    def spread(block):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if has_limit:
+                return np.log(np.sqrt(np.nanmean((block - exact) ** 2, axis=-2)))
+            return np.log(np.nanstd(block, axis=-2, ddof=1))
+
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slope = float(_ols_slope(x, spread(est)))
+        idx = rng.integers(0, est.shape[0], size=(resamples, est.shape[0]))
+        boot = _ols_slope(x, spread(est[idx]))
+    boot = boot[np.isfinite(boot)]
+    low, high = (np.quantile(boot, [0.025, 0.975]) if boot.size else (np.nan, np.nan))
+    return {"slope_of": "rmse" if has_limit else "emp_se", "slope": slope, "slope_ci_low": float(low),
+            "slope_ci_high": float(high), "fit_min_n": int(n[use][0]), "fit_points": int(use.sum())}
+
+
+def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quantity], exact: Mapping[str, float],
+                      min_n: int, resamples: int, seed: int, key: int) -> pd.DataFrame:
+    """One row per quantity: the estimate at the largest n with its 95% CI, and the rate."""
+    rows = []
+    for j, q in enumerate(quantities):
+        est = sim.estimate[q.name]
+        last = performance(est[:, -1:], sim.se[q.name][:, -1:], float(exact[q.name]))
+        rng = stream_rng(seed, key, ANALYSIS_STREAM, j)
+        rate = rate_of_convergence(est, sim.n, float(exact[q.name]), min_n, resamples, rng)
+        mean, mcse = float(last["mean_estimate"][0]), float(last["bias_mcse"][0])
+        rows.append({
+            "scenario": scenario, "quantity": q.name, "meaning": q.meaning, "exact": float(exact[q.name]),
+            "n_max": int(sim.n[-1]), "replicates": int(last["replicates"][0]), "estimate": mean,
+            "estimate_mcse": mcse, "ci_low": mean - Z95 * mcse, "ci_high": mean + Z95 * mcse,
+            "z_score": float(last["bias"][0] / mcse) if mcse > 0 else np.nan,
+            "coverage": float(last["coverage"][0]), "coverage_mcse": float(last["coverage_mcse"][0]), **rate,
+        })
+    return pd.DataFrame(rows)
+
+
+def identity_table(scenario: str, sim: Simulation, identities: Sequence[Identity]) -> pd.DataFrame:
+    """Largest per-batch deviation |left - right| over every replicate and batch size."""
+    rows = []
+    for ident in identities:
+        dev = np.abs(sim.estimate[ident.left] - sim.estimate[ident.right])
+        finite = np.isfinite(dev)
+        worst = float(dev[finite].max()) if finite.any() else np.nan
+        rows.append({"scenario": scenario, "identity": f"{ident.left} == {ident.right}", "meaning": ident.meaning,
+                     "batches": int(finite.sum()), "nonfinite": int((~finite).sum()),
+                     "max_abs_deviation": worst, "tolerance": ident.tolerance,
+                     "holds": bool(finite.all() and worst <= ident.tolerance)})
+    return pd.DataFrame(rows, columns=["scenario", "identity", "meaning", "batches", "nonfinite",
+                                       "max_abs_deviation", "tolerance", "holds"])
+
+
+def exact_check_table(scenario: str, checks: Sequence[ExactCheck]) -> pd.DataFrame:
+    """Exact values against their independent computations."""
+    rows = [{"scenario": scenario, "check": c.name, "meaning": c.meaning, "value": c.value, "reference": c.reference,
+             "abs_diff": abs(c.value - c.reference), "tolerance": c.tolerance,
+             "holds": bool(abs(c.value - c.reference) <= c.tolerance)} for c in checks]
+    return pd.DataFrame(rows, columns=["scenario", "check", "meaning", "value", "reference", "abs_diff",
+                                       "tolerance", "holds"])
