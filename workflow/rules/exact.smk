@@ -12,5 +12,7 @@ rule exact:
         mem_mb=300,
         runtime=10,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/exact.py"

@@ -31,6 +31,8 @@ rule figures:
         mem_mb=1000,
         runtime=10,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/figures.py"
 
@@ -69,5 +71,7 @@ rule identity_figure:
         mem_mb=1000,
         runtime=10,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/identity_figure.py"

@@ -16,5 +16,7 @@ rule simulate:
         mem_mb=400,
         runtime=30,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/simulate.py"

@@ -21,6 +21,8 @@ rule summarise:
         mem_mb=1000,
         runtime=10,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/summarise.py"
 
@@ -48,5 +50,7 @@ rule tables:
         mem_mb=500,
         runtime=5,
     threads: 1
+    conda:
+        "../envs/mcloss.yaml"
     script:
         "../scripts/tables.py"
