@@ -16,9 +16,15 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/exact.smk"
 include: "workflow/rules/summarise.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/benchmarks.smk"
+include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/claims.smk"
 
 
 rule all:
     input:
         all_outputs(),
+        "results/tables/benchmarks.csv",
+        "results/claims.csv",
+        "results/claims.md",
     default_target: True

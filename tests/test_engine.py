@@ -105,3 +105,34 @@ def test_streams_are_independent_of_scenario_order_and_distinct():
     assert not np.array_equal(a, stream_rng(1, 2, 1, 0).random(4))
     assert not np.array_equal(a, stream_rng(1, 2, 0, 1).random(4))
     assert np.array_equal(a, stream_rng(1, 2, 0, 0).random(4))
+
+
+def test_random_composition_and_as_typeset_match_direct_computation(gan_spec):
+    gan_spec["composition"] = "random"
+    gan_spec["real_fraction"] = 0.25
+    estimand = build(gan_spec, "s")
+    grid = np.array([1, 7, 100, 3000])
+    sim = simulate(estimand, grid, range(2), 3, 4, chunk_size=1024)
+    rng = stream_rng(3, 4, 0, 1)
+    # The mixture sampler's draw order, chunk by chunk: labels, data candidates, fake candidates.
+    labels, values = [], []
+    for size in (1024, 1024, 952):
+        y = (rng.random(size) < 0.25).astype(float)
+        a = estimand.data.rvs(size=size, random_state=rng)
+        b = estimand.generator.rvs(size=size, random_state=rng)
+        labels.append(y)
+        values.append(np.where(y == 1.0, a, b))
+    y, v = np.concatenate(labels), np.concatenate(values)
+    t = -0.5 + 1.5 * v
+    loss = -np.where(y == 1.0, log_sigmoid(t), log1m_sigmoid(t))
+    for k, n in enumerate(grid):
+        assert sim.estimate["bce"][1, k] == pytest.approx(loss[:n].mean(), rel=1e-12)
+        assert sim.estimate["real_share"][1, k] == pytest.approx(y[:n].mean(), abs=1e-15)
+
+    gan_spec.update(composition="fixed", real_fraction=0.5, as_typeset=True)
+    estimand = build(gan_spec, "s")
+    sim = simulate(estimand, np.array([2, 1000]), range(1), 3, 4)
+    x = estimand.data.rvs(size=500, random_state=stream_rng(3, 4, 0, 0))
+    g = estimand.generator.rvs(size=500, random_state=stream_rng(3, 4, 1, 0))
+    typeset = log_sigmoid(-0.5 + 1.5 * x).sum() / 1000 + log1m_sigmoid(-0.5 + 1.5 * g).sum()
+    assert sim.estimate["as_typeset"][0, 1] == pytest.approx(typeset, rel=1e-12)

@@ -106,3 +106,26 @@ def test_no_finite_limit_for_cauchy_data_is_nan(gan_spec):
 def test_moment_divergence_detected():
     assert math.isnan(expectation(lambda x: x**2, scipy.stats.t(1.5)))
     assert expectation(lambda x: x**2, scipy.stats.t(3.0)) == pytest.approx(3.0, abs=1e-9)
+
+
+def test_random_composition_has_the_same_limit_and_the_label_term_in_its_variance(gan_spec):
+    fixed = build(gan_spec, "s")
+    gan_spec["composition"] = "random"
+    random = build(gan_spec, "s")
+    assert random.exact()["bce"] == pytest.approx(fixed.exact()["bce"], abs=1e-14)
+    e_real, e_fake = fixed.exact()["e_real"], fixed.exact()["e_fake"]
+    label_term = 0.25 * (e_real - e_fake) ** 2
+    assert random.asymptotic_variance()["bce"] - fixed.asymptotic_variance()["bce"] == pytest.approx(label_term,
+                                                                                                      rel=1e-8)
+
+
+def test_asymptotic_variance_against_gauss_hermite(gan_spec):
+    var = build(gan_spec, "s").asymptotic_variance()
+    f = lambda x: -np.logaddexp(0, -(-0.5 + 1.5 * x))  # noqa: E731
+    m1, m2 = gauss_hermite_mean(f, 0.0, 1.0), gauss_hermite_mean(lambda x: f(x) ** 2, 0.0, 1.0)
+    assert var["e_real"] == pytest.approx((m2 - m1**2) / 0.5, rel=1e-8)
+
+
+def test_estimator_as_typeset_has_no_limit(gan_spec):
+    gan_spec["as_typeset"] = True
+    assert math.isnan(build(gan_spec, "s").exact()["as_typeset"])

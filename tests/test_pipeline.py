@@ -112,3 +112,22 @@ def test_summary_is_byte_identical_across_cores_and_job_splits(results, tmp_path
     assert (other / "tables" / "summary.csv").read_bytes() == (results / "tables" / "summary.csv").read_bytes()
     assert (other / "tables" / "convergence.csv").read_bytes() == (results / "tables" / "convergence.csv").read_bytes()
     assert len(list((other / "simulations" / "unseen").glob("*.npz"))) == math.ceil(30 / 7)
+
+
+def test_claims_table_and_report(results):
+    table = pd.read_csv(results / "claims.csv")
+    from mcloss.claims import CLAIM_COLUMNS, CLAIMS
+
+    assert list(table.columns) == CLAIM_COLUMNS
+    assert set(table.claim_id) == {c.claim_id for c in CLAIMS}
+    # This small config has none of the default claims' scenarios: every claim says so.
+    assert set(table.verdict) == {"not run"}
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+         str(results.parent), "--report", "results/report.html"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = (results / "report.html").read_text(errors="replace")
+    for name in ("convergence.png", "paths.png", "clt.png", "summary.csv", "claims.csv"):
+        assert name in html

@@ -1,13 +1,15 @@
 # Configuration checks and the helpers every rule file uses.
+import re
 import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
 import mcloss.config as config_checks
+import mcloss.streams
+import mcloss.sweeps
 from mcloss.errors import ConfigError
 from mcloss.grid import batch_grid
-from mcloss.streams import scenario_key
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -20,42 +22,81 @@ if _problem is not None:
 validate(config, SCHEMA)
 try:
     ESTIMANDS = config_checks.check(config, SCHEMA)
+    # Sweeps: each grid point is a scenario of its own (mcloss.sweeps), run by the same rules.
+    SWEEPS, _point_estimands = mcloss.sweeps.check(config)
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 
-SCENARIOS = list(config["scenarios"])
+ESTIMANDS.update(_point_estimands)
+SPECS = dict(config["scenarios"])
+SWEEP_OF = {}
+for _sweep in SWEEPS.values():
+    for _point in _sweep.points:
+        SPECS[_point.name] = _point.spec
+        SWEEP_OF[_point.name] = _sweep
+RANDOM_NAMES = mcloss.sweeps.random_names(SWEEPS)
+
+SCENARIOS = list(SPECS)
 FIGURES = ["convergence", "paths", "clt"]
 TABLES = ["summary", "convergence", "identities", "exact_checks"]
 
 
+def _alternatives(names):
+    # Scenario names may contain '.', '+' and '=', which are regex syntax.
+    return "|".join(re.escape(name) for name in names) or "NONE"
+
+
 wildcard_constraints:
-    scenario="|".join(SCENARIOS) or "NONE",
+    scenario=_alternatives(SCENARIOS),
+    sweep=_alternatives(SWEEPS),
     start=r"\d+",
     stop=r"\d+",
 
 
+def scenario_key(name):
+    """Key of a scenario's random streams: the stable hash of the name it draws from.
+
+    That is its own name, or its sweep's under common_random_numbers (so every
+    point of such a sweep uses the same streams). Shadows mcloss.streams.scenario_key
+    for the rules, which all call it with the scenario's name.
+    """
+    return mcloss.streams.scenario_key(RANDOM_NAMES.get(name, name))
+
+
+def replicates(scenario):
+    """Replicates of a scenario (a sweep may set its own)."""
+    sweep = SWEEP_OF.get(scenario)
+    return sweep.replicates if sweep is not None and sweep.replicates else config["replicates"]
+
+
+def batch_sizes(scenario):
+    """min, max and per_decade of a scenario's batch sizes (a sweep may override any of them)."""
+    sweep = SWEEP_OF.get(scenario)
+    return {**config["batch_sizes"], **((sweep.batch_sizes or {}) if sweep is not None else {})}
+
+
 def grid(scenario):
     """Batch sizes of a scenario, snapped to its estimand's unit."""
-    sizes = config["batch_sizes"]
+    sizes = batch_sizes(scenario)
     unit = ESTIMANDS[scenario].batch_unit
     return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
 
 
-def replicate_blocks():
-    """[start, stop) ranges of replicates, one per simulate job."""
-    total, size = config["replicates"], config["replicates_per_job"]
+def replicate_blocks(scenario):
+    """[start, stop) ranges of a scenario's replicates, one per simulate job."""
+    total, size = replicates(scenario), config["replicates_per_job"]
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
 def simulations(wildcards):
     return [
         f"results/simulations/{wildcards.scenario}/replicates_{start}-{stop}.npz"
-        for start, stop in replicate_blocks()
+        for start, stop in replicate_blocks(wildcards.scenario)
     ]
 
 
 def scenario_spec(wildcards):
-    return config["scenarios"][wildcards.scenario]
+    return SPECS[wildcards.scenario]
 
 
 def all_outputs():
@@ -72,4 +113,33 @@ def all_outputs():
         if ESTIMANDS[scenario].identities
         for ext in ("pdf", "png")
     ]
+    outputs += [f"results/figures/sweeps/{sweep}.{ext}" for sweep in SWEEPS for ext in ("pdf", "png")]
     return outputs
+
+
+# Sweeps (rules in sweeps.smk).
+def sweep_base_spec(wildcards):
+    return config["scenarios"][SWEEPS[wildcards.sweep].scenario]
+
+
+def sweep_curve_settings(wildcards):
+    """What the exact curve of a sweep depends on: not the inner grid values, only their range."""
+    sweep = SWEEPS[wildcards.sweep]
+    return {
+        "x": sweep.x,
+        "range": [min(sweep.value_lists[sweep.x]), max(sweep.value_lists[sweep.x])],
+        "points": sweep.curve_points,
+        "series": mcloss.sweeps.series_values(sweep),
+    }
+
+
+def sweep_points(wildcards):
+    """The sweep's points: scenario name and the values it sets."""
+    return [{"scenario": p.name, "values": dict(p.values)} for p in SWEEPS[wildcards.sweep].points]
+
+
+def sweep_tables(table):
+    def inputs(wildcards):
+        return [f"results/tables/scenarios/{p.name}/{table}.csv" for p in SWEEPS[wildcards.sweep].points]
+
+    return inputs

@@ -20,8 +20,8 @@ rule figures:
     params:
         spec=scenario_spec,
         seed=config["seed"],
-        replicates=config["replicates"],
-        batch_sizes=config["batch_sizes"],
+        replicates=lambda wildcards: replicates(wildcards.scenario),
+        batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
     log:
         "results/logs/figures/{scenario}.log",
@@ -60,8 +60,8 @@ rule identity_figure:
     params:
         spec=scenario_spec,
         seed=config["seed"],
-        replicates=config["replicates"],
-        batch_sizes=config["batch_sizes"],
+        replicates=lambda wildcards: replicates(wildcards.scenario),
+        batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
     log:
         "results/logs/identity_figure/{scenario}.log",

@@ -42,6 +42,9 @@ rule tables:
         latex="results/tables/{table}.tex",
     wildcard_constraints:
         table="|".join(TABLES),
+    params:
+        scenarios=config["scenarios"],
+        sweeps=config.get("sweeps") or {},
     log:
         "results/logs/tables/{table}.log",
     benchmark:

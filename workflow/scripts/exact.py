@@ -12,6 +12,7 @@ from mcloss.estimands import build  # noqa: E402
 w = snakemake.wildcards  # noqa: F821
 estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821
 exact = estimand.exact()
+variances = estimand.asymptotic_variance()
 checks = [dataclasses.asdict(c) for c in estimand.exact_checks()]
 for name, value in exact.items():
     log.info("%s -> %r", name, value)
@@ -19,4 +20,6 @@ for check in checks:
     log.info("check %s: %r vs %r", check["name"], check["value"], check["reference"])
 with open(snakemake.output[0], "w") as fh:  # noqa: F821
     # NaN (no finite limit) is written as JSON null.
-    json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()}, "checks": checks}, fh, indent=2)
+    json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()},
+               "variances": {k: (v if v == v else None) for k, v in variances.items()},
+               "checks": checks}, fh, indent=2)

@@ -15,7 +15,7 @@ estimand = build(p.spec, f"scenarios.{w.scenario}")
 sim = load(inp.simulations)
 limits, _ = read_exact(inp.exact)
 title = f"{w.scenario}: {estimand.describe()}  (R = {sim.replicates.size} replicates, seed {p.seed})"
-fig = plotting.identity_figure(sim, estimand.identities, limits, p.analysis["paths"], title)
+fig = plotting.identity_figure(sim, estimand.identities, limits, p.analysis["paths"], title, estimand.quantities)
 provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.replicates,
                     batch_sizes=p.batch_sizes, analysis=p.analysis)
 log.info("wrote %s", plotting.save(fig, out.pdf[: -len(".pdf")], f"{w.scenario}: identities", provenance))

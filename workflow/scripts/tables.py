@@ -6,11 +6,15 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
+from mcloss import sweeps  # noqa: E402
 from mcloss.tables import write_table  # noqa: E402
 
 table = snakemake.wildcards.table  # noqa: F821
 frames = [pd.read_csv(path) for path in snakemake.input]  # noqa: F821
 frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+if table in ("summary", "convergence"):
+    params = snakemake.params  # noqa: F821
+    frame = sweeps.label(frame, sweeps.expand_all({"scenarios": params.scenarios, "sweeps": params.sweeps}))
 log.info("%s: %d rows from %d scenarios", table, len(frame), len(frames))
 caption = {
     "summary": "Monte Carlo performance of the batch estimates at each batch size n (Morris et al. 2019).",

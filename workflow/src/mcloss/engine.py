@@ -11,16 +11,30 @@ the running estimates of a replicate at all n come out of a single pass.
 Segments between checkpoints are summarised by their sum and centred sum of
 squares and merged with Chan, Golub & LeVeque's (1979) pairwise update, which
 stays accurate where the naive sum-of-squares formula cancels.
+
+Cost: per chunk and term, the sum and the centred second pass go through one
+scratch array allocated once per stream, and the many short segments between
+the first checkpoints are summarised with a few numpy calls in all, so the time
+is that of the draws and the per-sample terms (benchmarks/run.py). Every
+operation is sequential numpy without BLAS or threads: a replicate's numbers do
+not depend on the machine's load, the job it runs in or its neighbours.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .estimands import Estimand, TermStats
 from .streams import stream_rng
+
+
+#: Segments between checkpoints shorter than this are summarised together, with a
+#: few numpy calls for all of them: the first checkpoints of a geometric grid are a
+#: few samples apart, and one call per segment would cost more than the samples.
+_SHORT = 1024
 
 
 class _Running:
@@ -31,19 +45,52 @@ class _Running:
     def __init__(self):
         self.n, self.mean, self.m2, self.nonfinite = 0, 0.0, 0.0, 0
 
-    def merge(self, segment: np.ndarray) -> None:
+    def merge(self, segment: np.ndarray, work: np.ndarray) -> None:
+        """Fold ``segment`` in; ``work`` is scratch of at least its length."""
         m = segment.shape[0]
-        total = float(segment.sum())
-        mu = total / m
-        if not np.isfinite(total):
+        total = float(np.add.reduce(segment))
+        if not math.isfinite(total):
             # Counted here and reported by the caller; the NaN/inf then propagates
             # into the estimate, which the summaries count as non-finite.
             self.nonfinite += int(m - np.count_nonzero(np.isfinite(segment)))
             self.n, self.mean, self.m2 = self.n + m, float("nan"), float("nan")
             return
-        dev = segment - mu
-        dev *= dev
-        seg_m2 = float(dev.sum())
+        mu = total / m
+        # Centred second pass (not sum of squares minus square of sum, which cancels).
+        dev = np.subtract(segment, mu, out=work[:m])
+        np.square(dev, out=dev)
+        self._add(m, mu, float(np.add.reduce(dev)))
+
+    def merge_short(self, x: np.ndarray, ends: list[int], work: np.ndarray) -> list[tuple[int, float, float]]:
+        """Fold x[0:ends[0]], x[ends[0]:ends[1]], ... in turn; the (n, mean, M2) after each.
+
+        The same centred two-pass summaries as ``merge``, computed for all the
+        segments at once (``reduceat``); ``ends`` is strictly increasing. reduceat
+        adds each segment in order rather than pairwise, which for fewer than
+        ``_SHORT`` values keeps the relative rounding error below _SHORT * 2^-53.
+        """
+        starts = np.array([0] + ends[:-1])
+        lengths = np.diff(np.array([0] + ends))
+        head = x[: ends[-1]]
+        sums = np.add.reduceat(head, starts)
+        if not np.isfinite(sums).all():
+            after = []
+            for a, b in zip(starts.tolist(), ends):
+                self.merge(x[a:b], work)
+                after.append((self.n, self.mean, self.m2))
+            return after
+        means = sums / lengths
+        dev = np.subtract(head, np.repeat(means, lengths), out=work[: head.size])
+        np.square(dev, out=dev)
+        m2s = np.add.reduceat(dev, starts)
+        after = []
+        for m, mu, seg_m2 in zip(lengths.tolist(), means.tolist(), m2s.tolist()):
+            self._add(m, mu, seg_m2)
+            after.append((self.n, self.mean, self.m2))
+        return after
+
+    def _add(self, m: int, mu: float, seg_m2: float) -> None:
+        """Chan, Golub & LeVeque's update with m values of mean mu and centred sum of squares seg_m2."""
         if self.n == 0:
             self.n, self.mean, self.m2 = m, mu, seg_m2
             return
@@ -64,16 +111,17 @@ def stream_statistics(draw, terms, counts: np.ndarray, chunk_size: int) -> tuple
     counts = np.asarray(counts, dtype=np.int64)
     if np.any(np.diff(counts) < 0) or (counts.size and counts[0] < 0):
         raise ValueError("stream counts must be non-negative and non-decreasing")
-    n_checkpoints = counts.size
+    checkpoints = counts.tolist()
+    n_checkpoints = len(checkpoints)
+    total = checkpoints[-1] if n_checkpoints else 0
     running: dict[str, _Running] = {}
-    recorded: dict[str, np.ndarray] = {}
+    # Plain lists while running (a numpy item assignment costs microseconds), arrays at the end.
+    recorded: dict[str, list[tuple[int, float, float]]] = {}
+    work = np.empty(min(chunk_size, total))  # the one scratch array: no allocation per chunk
 
-    def record(k: int) -> None:
-        for name, state in running.items():
-            recorded[name][:, k] = (state.n, state.mean, state.m2)
-
-    total = int(counts[-1]) if n_checkpoints else 0
     next_k = 0
+    while next_k < n_checkpoints and checkpoints[next_k] == 0:
+        next_k += 1
     pos = 0
     while pos < total:
         size = min(chunk_size, total - pos)
@@ -81,29 +129,43 @@ def stream_statistics(draw, terms, counts: np.ndarray, chunk_size: int) -> tuple
         if not running:
             for name in values:
                 running[name] = _Running()
-                recorded[name] = np.full((3, n_checkpoints), np.nan)
-                recorded[name][0] = 0
-            while next_k < n_checkpoints and counts[next_k] == 0:
-                record(next_k)
-                next_k += 1
-        cuts = []
-        while next_k < n_checkpoints and counts[next_k] <= pos + size:
-            cuts.append((int(counts[next_k]) - pos, next_k))
+                recorded[name] = [(0, float("nan"), float("nan"))] * n_checkpoints
+        # The distinct checkpoint positions in this chunk (all > 0), each with its checkpoints.
+        ends: list[int] = []
+        at: list[list[int]] = []
+        while next_k < n_checkpoints and checkpoints[next_k] <= pos + size:
+            cut = checkpoints[next_k] - pos
+            if ends and ends[-1] == cut:
+                at[-1].append(next_k)
+            else:
+                ends.append(cut)
+                at.append([next_k])
             next_k += 1
+        short, previous = 0, 0
+        while short < len(ends) and ends[short] - previous < _SHORT:
+            previous = ends[short]
+            short += 1
+        if short < 2:
+            short = 0
         for name, x in values.items():
-            state = running[name]
-            start = 0
-            for cut, k in cuts:
-                if cut > start:
-                    state.merge(x[start:cut])
-                    start = cut
-                recorded[name][:, k] = (state.n, state.mean, state.m2)
+            state, record = running[name], recorded[name]
+            after = state.merge_short(x, ends[:short], work) if short else []
+            start = ends[short - 1] if short else 0
+            for end in ends[short:]:
+                state.merge(x[start:end], work)
+                after.append((state.n, state.mean, state.m2))
+                start = end
+            for snapshot, ks in zip(after, at):
+                for k in ks:
+                    record[k] = snapshot
             if start < size:
-                state.merge(x[start:size])
+                state.merge(x[start:size], work)
         pos += size
-    stats = {
-        name: TermStats(count=rec[0].astype(np.int64), mean=rec[1], m2=rec[2]) for name, rec in recorded.items()
-    }
+    stats = {}
+    for name, record in recorded.items():
+        count, mean, m2 = zip(*record)
+        stats[name] = TermStats(count=np.array(count, dtype=np.int64), mean=np.array(mean, dtype=np.float64),
+                                m2=np.array(m2, dtype=np.float64))
     return stats, {name: state.nonfinite for name, state in running.items()}
 
 

@@ -1,13 +1,14 @@
 """Figures of a scenario: convergence, sample paths and the CLT at the largest n.
 
 Black and greys with distinct line styles and markers, so every figure reads
-in greyscale; every axis names its quantity and unit (nats, samples) and every
+in greyscale; every axis names its quantity and unit (Quantity.unit, samples) and every
 figure the number of replicates R. Saved as vector PDF and 200 dpi PNG, each
 carrying the config values, seed and package versions in its metadata.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -94,9 +96,14 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
         if ok.any():
             anchor_n, anchor_y = n[ok][-1], float(y[ok].iloc[-1])
             ax.plot(n, anchor_y * np.sqrt(anchor_n / n), "--", color=GREY, lw=1.0, label=r"$\propto n^{-1/2}$")
-        ax.set_yscale("log")
+        if ok.any():
+            ax.set_yscale("log")
+        else:
+            # e.g. H(p_hat) of a frozen chain: every replicate gives exactly 0.
+            ax.text(0.5, 0.5, "zero spread across replicates\nat every n", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=8)
         _log_n_axis(ax)
-        ax.set_ylabel(("RMSE" if has_limit else "empirical SE") + " (nats)")
+        ax.set_ylabel(("RMSE" if has_limit else "empirical SE") + f" ({q.unit})")
         ax.set_title(_title(q), fontsize=8)
         ax.text(0.03, 0.04, f"slope {rate.slope:.3f}\n95% CI [{rate.slope_ci_low:.3f}, {rate.slope_ci_high:.3f}]"
                 f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom")
@@ -135,7 +142,7 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             pad = 0.15 * (hi - lo) if hi > lo else 1.0
             ax.set_ylim(min(lo, centre) - pad, max(hi, centre) + pad)
         _log_n_axis(ax)
-        ax.set_ylabel("running estimate (nats)")
+        ax.set_ylabel(f"running estimate ({q.unit})")
         ax.set_title(_title(q), fontsize=8)
     _finish(fig, axes, title)
     return fig
@@ -171,7 +178,8 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
     return fig
 
 
-def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title: str):
+def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title: str,
+                    quantities: Sequence[Quantity] = ()):
     """Quantities that must agree on every batch, on the same axes, and their largest deviation.
 
     Top: running estimates of ``paths`` replicates, left-hand side solid, right-hand side
@@ -186,6 +194,7 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
     floor = 1e-17
     for j, ident in enumerate(identities):
         top, bottom = axes[0, j], axes[1, j]
+        units = {q.name: q.unit for q in quantities}.get(ident.left, "nats")
         left, right = sim.estimate[ident.left][:paths], sim.estimate[ident.right][:paths]
         for i, (a, b) in enumerate(zip(left, right)):
             top.plot(n, a, "-", color=GREY, lw=0.7, label=ident.left if i == 0 else None)
@@ -194,20 +203,169 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
         if np.isfinite(target):
             top.axhline(target, color="black", lw=1.0, label="exact limit")
         top.set_xscale("log")
-        top.set_ylabel("running estimate (nats)")
+        top.set_ylabel(f"running estimate ({units})")
         top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.shorten(ident.meaning, 52, placeholder="..."),
                       fontsize=8)
         top.legend(fontsize=7, frameon=False, loc="upper right")
         with np.errstate(invalid="ignore"):
             dev = np.nanmax(np.abs(sim.estimate[ident.left] - sim.estimate[ident.right]), axis=0)
-        bottom.plot(n, np.maximum(dev, floor), "s-", color="black", ms=2.5, lw=0.8,
+        exact_zero = dev == 0.0
+        bottom.plot(n, np.maximum(dev, floor), "-", color="black", lw=0.8)
+        bottom.plot(n[~exact_zero], dev[~exact_zero], "s", color="black", ms=2.5,
                     label=f"max over {sim.replicates.size} replicates")
+        if exact_zero.any():
+            bottom.plot(n[exact_zero], np.full(exact_zero.sum(), floor), "v", mfc="white", mec="black", ms=3.5,
+                        label=f"exactly 0 (drawn at {floor:g})")
         bottom.axhline(ident.tolerance, color="black", ls="--", lw=0.9, label=f"tolerance {ident.tolerance:g}")
         bottom.set_yscale("log")
         bottom.set_ylim(floor / 2, max(ident.tolerance * 100, float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1))
         bottom.set_xscale("log")
         bottom.set_xlabel("batch size $n$ (samples)")
-        bottom.set_ylabel("|difference| per batch (nats)")
-        bottom.legend(fontsize=7, frameon=False, loc="upper right")
+        bottom.set_ylabel(f"|difference| per batch ({units})")
+        bottom.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="center right")
     fig.suptitle(title, fontsize=9)
+    return fig
+
+
+_SERIES_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+_N_STYLES = [("black", "o"), ("0.45", "s"), ("0.7", "^"), ("0.25", "D")]
+#: An RMSE below this (relative to the limit's size) is zero up to rounding: no randomness at that point.
+_ZERO_RMSE = 1e-10
+
+
+def _rmse_sizes(n_max: float, n_min: float, count: int = 3) -> list[float]:
+    """Batch sizes at which the RMSE is drawn over a sweep: n_max and decades below it, down to ~10."""
+    n_min = min(max(n_min, 10.0), n_max)
+    span = math.log10(n_max / n_min)
+    step = max(1.0, math.floor(span / max(count - 1, 1)))
+    sizes = [n_max / 10.0 ** (step * k) for k in range(count)]
+    return sorted({s for s in sizes if s >= n_min * 0.999})
+
+
+def _series_label(keys: Sequence[str], values: Sequence) -> str:
+    return ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in zip(keys, values))
+
+
+def covers(rows: pd.DataFrame) -> np.ndarray:
+    """Whether each 95% CI [ci_low, ci_high] holds the exact value, allowing rounding (1e-12 relative).
+
+    The allowance matters only where an estimate has no randomness (e.g. D* = 1/2
+    when p_g = p_data): its CI has width 0 and it equals the limit up to rounding.
+    """
+    tol = 1e-12 * np.maximum(1.0, np.abs(rows.exact.to_numpy()))
+    return ((rows.ci_low.to_numpy() - tol <= rows.exact.to_numpy())
+            & (rows.exact.to_numpy() <= rows.ci_high.to_numpy() + tol))
+
+
+def sweep_figure(convergence: pd.DataFrame, summary: pd.DataFrame, curve: pd.DataFrame, x: str,
+                 series_keys: Sequence[str], quantities: Sequence[Quantity], title: str, log_x: bool = False):
+    """Estimates at the largest n against the exact curve over a sweep, and their Monte Carlo error.
+
+    One column per quantity. Top: the exact limit as a curve over ``x`` (quadrature
+    on a dense grid) and the mean estimate of each point at the largest n with its
+    95% CI. Middle: estimate - exact with that CI, and how many CIs cover the
+    exact value (see `covers`). Bottom: RMSE at a few batch sizes n against x,
+    with 95% Monte Carlo error bars; an RMSE that is zero up to rounding is drawn
+    at the axis floor as an open triangle. ``convergence``, ``summary`` and
+    ``curve`` carry a column ``x`` and one per series key: line style and open
+    marker distinguish the combinations of the series keys' values, grey level
+    and filled marker the batch sizes.
+    """
+    _style()
+    count = len(quantities)
+    fig, axes = plt.subplots(3, count, figsize=(2.9 * count + 0.4, 7.6), squeeze=False, layout="constrained",
+                             height_ratios=[1.6, 1.0, 1.2], sharex="col")
+    keys = list(series_keys)
+    series = sorted({tuple(row) for row in convergence[keys].itertuples(index=False)}) if keys else [()]
+
+    def pick(frame, values):
+        mask = np.ones(len(frame), dtype=bool)
+        for k, v in zip(keys, values):
+            mask &= (frame[k] == v).to_numpy()
+        return frame[mask]
+
+    n_max_values = sorted(set(convergence.n_max))
+    n_label = f"n = {int(n_max_values[0]):,}" if len(n_max_values) == 1 else "the largest n"
+    sizes = _rmse_sizes(float(min(n_max_values)), float(summary.n.min()))
+    xs = convergence[x].to_numpy(dtype=float)
+    span = float(np.ptp(np.log10(xs) if log_x else xs)) or 1.0
+    size_ns: dict[int, set[int]] = {}
+    floored = False
+    for j, q in enumerate(quantities):
+        top, mid, bottom = axes[0, j], axes[1, j], axes[2, j]
+        conv_q, summ_q, curve_q = (f[f.quantity == q.name] for f in (convergence, summary, curve))
+        inside = total = 0
+        scale = max(1.0, float(np.nanmax(np.abs(conv_q.exact)))) if conv_q.exact.notna().any() else 1.0
+        rmse_blocks = []
+        for s, values in enumerate(series):
+            ls, marker = _SERIES_STYLES[s % len(_SERIES_STYLES)]
+            line = pick(curve_q, values).sort_values(x)
+            top.plot(line[x], line.exact, ls=ls, color="black", lw=1.1)
+            rows = pick(conv_q, values).sort_values(x)
+            err = np.vstack([rows.estimate - rows.ci_low, rows.ci_high - rows.estimate])
+            top.errorbar(rows[x], rows.estimate, yerr=err, fmt=marker, color="black", mfc="white", ms=4, mew=0.9,
+                         capsize=2, lw=0.9)
+            # Series side by side at each x in the middle panel, so their intervals do not overlap.
+            dodge = (s - (len(series) - 1) / 2) * 0.015 * span if len(series) > 1 else 0.0
+            shifted = rows[x] * 10.0 ** (dodge / span * 0.3) if log_x else rows[x] + dodge
+            mid.errorbar(shifted, rows.estimate - rows.exact, yerr=err, fmt=marker, color="black", mfc="white",
+                         ms=4, mew=0.9, capsize=2, lw=0.9)
+            finite = np.isfinite(rows.estimate.to_numpy()) & np.isfinite(rows.exact.to_numpy())
+            inside += int((covers(rows) & finite).sum())
+            total += int(finite.sum())
+            for i, n_target in enumerate(sizes):
+                # Each point's grid n closest to the target in log (grids differ by the estimand's unit).
+                picked = []
+                for _, block in pick(summ_q, values).groupby("scenario", sort=False):
+                    k = np.argmin(np.abs(np.log(block.n.to_numpy(dtype=float) / n_target)))
+                    picked.append(block.iloc[k])
+                if picked:
+                    at_n = pd.DataFrame(picked).sort_values(x)
+                    size_ns.setdefault(i, set()).update(int(n) for n in at_n.n)
+                    rmse_blocks.append((i, ls, at_n))
+        positive = [b.rmse[b.rmse > _ZERO_RMSE * scale] for _, _, b in rmse_blocks]
+        positive = pd.concat(positive) if positive else pd.Series(dtype=float)
+        floor = float(positive.min()) / 4 if positive.size else _ZERO_RMSE * scale
+        any_zero = False
+        for i, ls, at_n in rmse_blocks:
+            colour, marker = _N_STYLES[i % len(_N_STYLES)]
+            zero = (at_n.rmse <= _ZERO_RMSE * scale).to_numpy()
+            y = np.where(zero, floor, at_n.rmse)
+            yerr = np.where(zero, 0.0, Z95 * at_n.rmse_mcse)
+            bottom.plot(at_n[x], y, ls=ls, color=colour, lw=0.9)
+            bottom.errorbar(at_n[x][~zero], y[~zero], yerr=yerr[~zero], fmt=marker, color=colour, ms=3.5,
+                            lw=0.9, capsize=1.5)
+            if zero.any():
+                floored = any_zero = True
+                bottom.plot(at_n[x][zero], y[zero], "v", color=colour, mfc="white", ms=5, mew=0.9)
+        if any_zero:
+            bottom.set_ylim(bottom=floor / 1.5)
+        mid.axhline(0.0, color=GREY, lw=0.8)
+        mid.set_title(f"{inside} of {total} 95% CIs cover the exact value", fontsize=7, loc="left", pad=3)
+        top.set_title(_title(q), fontsize=8)
+        top.set_ylabel(f"limit and estimate ({q.unit})")
+        mid.set_ylabel(f"estimate − exact\nat {n_label} ({q.unit})")
+        bottom.set_ylabel(f"RMSE ({q.unit})")
+        bottom.set_yscale("log")
+        bottom.set_xlabel(x)
+        if log_x:
+            bottom.set_xscale("log")
+    handles = [matplotlib.lines.Line2D([], [], color="black", lw=1.1, label="exact limit (quadrature)"),
+               matplotlib.lines.Line2D([], [], color="black", marker="o", mfc="white", ls="none",
+                                       label=f"mean estimate at {n_label}, 95% CI")]
+    if keys:
+        handles += [matplotlib.lines.Line2D([], [], color="black", ls=ls, marker=marker, mfc="white", lw=1.0,
+                                            label=_series_label(keys, values))
+                    for values, (ls, marker) in zip(series, itertools.cycle(_SERIES_STYLES))]
+    handles += [matplotlib.lines.Line2D([], [], color=_N_STYLES[i][0], marker=_N_STYLES[i][1], ls="none",
+                                        label=f"RMSE at n {'=' if len(ns) == 1 else '≈'} {int(round(sizes[i])):,}")
+                for i, ns in sorted(size_ns.items())]
+    if floored:
+        handles.append(matplotlib.lines.Line2D([], [], color="black", marker="v", mfc="white", ls="none",
+                                               label="RMSE 0 up to rounding (at the axis floor)"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if count <= 2 else 4),
+               fontsize=7, frameon=False)
+    # Wrapped to the figure's width (about 15 characters of 9 pt text per inch).
+    width = int(15 * fig.get_figwidth())
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.splitlines()), fontsize=9)
     return fig

@@ -11,3 +11,10 @@ def read_exact(path) -> tuple[dict[str, float], list[dict]]:
         data = json.load(fh)
     limits = {k: (float("nan") if v is None else float(v)) for k, v in data["limits"].items()}
     return limits, data["checks"]
+
+
+def read_variances(path) -> dict[str, float]:
+    """lim n Var of each quantity written by rule `exact` (NaN where unknown)."""
+    with open(path) as fh:
+        data = json.load(fh)
+    return {k: (float("nan") if v is None else float(v)) for k, v in data.get("variances", {}).items()}

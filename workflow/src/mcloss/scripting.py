@@ -16,4 +16,6 @@ def open_log(path) -> logging.Logger:
     logging.basicConfig(stream=stream, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         force=True)
     logging.captureWarnings(True)
+    # fontTools logs every subsetting step of a PDF at INFO: noise in a rule's log.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     return logging.getLogger("mcloss")

@@ -44,6 +44,24 @@ class Sampler(Protocol):
     def start(self, rng: np.random.Generator) -> Draw:
         """Begin a stream on ``rng``; the returned function gives the next k samples."""
 
+    def marginal(self) -> "Marginal":
+        """The law each draw should follow, for goodness-of-fit checks of the sampler."""
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """What a stream's draws should look like, one at a time.
+
+    ``values`` maps a chunk of samples to the 1-d series that is tested; the series
+    follows ``cdf`` (continuous) or takes the values 0..K-1 with ``probs``
+    (discrete). ``dependent`` marks streams that are serially dependent by design.
+    """
+
+    values: Callable[[Any], np.ndarray]
+    cdf: Callable[[np.ndarray], np.ndarray] | None = None
+    probs: tuple[float, ...] | None = None
+    dependent: bool = False
+
 
 @dataclass(frozen=True)
 class IIDSampler:
@@ -54,6 +72,9 @@ class IIDSampler:
     def start(self, rng: np.random.Generator) -> Draw:
         dist = self.dist
         return lambda k: dist.rvs(size=k, random_state=rng)
+
+    def marginal(self) -> Marginal:
+        return Marginal(values=np.asarray, cdf=self.dist.cdf)
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,11 @@ class MixtureSampler:
 
         return draw
 
+    def marginal(self) -> Marginal:
+        # The values alone follow the mixture p F_first + (1 - p) F_second.
+        return Marginal(values=lambda sample: sample[1],
+                        cdf=lambda x: self.p * self.first.cdf(x) + (1 - self.p) * self.second.cdf(x))
+
 
 @dataclass(frozen=True)
 class StreamSpec:
@@ -85,3 +111,116 @@ class StreamSpec:
 
     name: str
     sampler: Sampler
+
+
+@dataclass(frozen=True)
+class CategoricalSampler:
+    """Class indices 0..K-1 drawn with probabilities ``probs`` (inverse CDF of one uniform each).
+
+    Returns an int64 array; class k is drawn when u falls in [F_{k-1}, F_k). The
+    last class also takes u >= F_{K-2} when the rounded cumulative sum ends
+    below 1, so every draw is a valid index.
+    """
+
+    probs: tuple[float, ...]
+
+    def start(self, rng: np.random.Generator) -> Draw:
+        cdf = np.cumsum(np.asarray(self.probs, dtype=np.float64))[:-1]
+
+        def draw(k: int):
+            return np.searchsorted(cdf, rng.random(k), side="right")
+
+        return draw
+
+    def marginal(self) -> Marginal:
+        return Marginal(values=np.asarray, probs=tuple(float(x) for x in self.probs))
+
+
+@dataclass(frozen=True)
+class BernoulliSampler:
+    """Labels 1.0 with probability ``p``, else 0.0 (float64, as MixtureSampler's labels)."""
+
+    p: float
+
+    def start(self, rng: np.random.Generator) -> Draw:
+        p = float(self.p)
+
+        def draw(k: int):
+            return (rng.random(k) < p).astype(np.float64)
+
+        return draw
+
+    def marginal(self) -> Marginal:
+        # Tested as classes: value 0.0 is class 0 (probability 1 - p), 1.0 is class 1.
+        return Marginal(values=np.asarray, probs=(1.0 - float(self.p), float(self.p)))
+
+
+@dataclass(frozen=True)
+class MarkovSampler:
+    """A two-state Markov chain on {0.0, 1.0}, started in its stationary law.
+
+    P(stay at 1) = stay1, P(stay at 0) = stay0; the stationary P(1) is
+    (1 - stay0) / (2 - stay1 - stay0) and the lag-k autocorrelation rho^k with
+    rho = stay1 + stay0 - 1. Drawn as alternating runs with geometric lengths
+    (memoryless, so a run cut by a chunk boundary simply continues), which keeps
+    the draw vectorised. With stay1 = stay0 = 1 the chain is frozen at its first
+    state, drawn with probability 1/2 (non-ergodic: no law of large numbers).
+    """
+
+    stay1: float
+    stay0: float
+
+    @property
+    def stationary_p(self) -> float:
+        leave1, leave0 = 1.0 - self.stay1, 1.0 - self.stay0
+        return 0.5 if leave1 + leave0 == 0.0 else leave0 / (leave1 + leave0)
+
+    def start(self, rng: np.random.Generator) -> Draw:
+        leave = {1.0: 1.0 - self.stay1, 0.0: 1.0 - self.stay0}
+        first = 1.0 if rng.random() < self.stationary_p else 0.0
+        state = {"label": first, "left": self._run(rng, leave[first], 1)[0]}
+
+        def draw(k: int):
+            labels, lengths = [state["label"]], [min(state["left"], k)]
+            covered = lengths[0]
+            label = state["label"]
+            while covered < k:
+                # Runs alternate, so draw many at once: even positions are the other state.
+                mean = 1.0 / max(min(leave.values()), 1e-12)
+                count = int(min(max(16, 2 * (k - covered) / mean + 16), 4 * k + 16))
+                other = 1.0 - label
+                runs = np.empty(count)
+                runs[0::2] = self._run(rng, leave[other], runs[0::2].size)
+                runs[1::2] = self._run(rng, leave[label], runs[1::2].size)
+                states = np.where(np.arange(count) % 2 == 0, other, label)
+                ends = covered + np.cumsum(runs)
+                stop = int(np.searchsorted(ends, k))          # the run that reaches k
+                labels.extend(states[: stop + 1].tolist())
+                lengths.extend(runs[: stop + 1].tolist())
+                if stop < count:
+                    label = states[stop]
+                    covered = k
+                    state["left"] = ends[stop] - k
+                else:
+                    label = states[-1]
+                    covered = ends[-1]
+                    state["left"] = 0.0
+            if len(lengths) == 1:
+                state["left"] -= k
+            else:
+                lengths[-1] -= state["left"]
+            state["label"] = label
+            return np.repeat(np.asarray(labels), np.asarray(lengths, dtype=np.int64))
+
+        return draw
+
+    @staticmethod
+    def _run(rng: np.random.Generator, leave: float, size: int) -> np.ndarray:
+        """Run lengths ~ Geometric(leave) (>= 1); infinite when the state is never left."""
+        if leave <= 0.0:
+            return np.full(size, np.inf)
+        return rng.geometric(leave, size).astype(np.float64)
+
+    def marginal(self) -> Marginal:
+        p = self.stationary_p
+        return Marginal(values=np.asarray, probs=(1.0 - p, p), dependent=True)

@@ -38,6 +38,12 @@ SUMMARY_COLUMNS = [
     "bias", "bias_mcse", "emp_se", "emp_se_mcse", "mod_se", "rmse", "rmse_mcse", "coverage", "coverage_mcse",
 ]
 
+CONVERGENCE_COLUMNS = [
+    "scenario", "quantity", "meaning", "exact", "n_max", "replicates", "estimate", "estimate_mcse", "ci_low",
+    "ci_high", "z_score", "coverage", "coverage_mcse", "slope_of", "slope", "slope_ci_low", "slope_ci_high",
+    "fit_min_n", "fit_points",
+]
+
 
 def performance(estimates: np.ndarray, ses: np.ndarray, exact: float) -> dict[str, np.ndarray]:
     """Performance measures per column of ``estimates`` (replicates x batch sizes)."""
@@ -140,7 +146,7 @@ def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quant
             "z_score": float(last["bias"][0] / mcse) if mcse > 0 else np.nan,
             "coverage": float(last["coverage"][0]), "coverage_mcse": float(last["coverage_mcse"][0]), **rate,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
 
 
 def identity_table(scenario: str, sim: Simulation, identities: Sequence[Identity]) -> pd.DataFrame:

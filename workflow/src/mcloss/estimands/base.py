@@ -47,11 +47,12 @@ class TermStats:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A reported quantity: its name, a plot label and a one-line meaning."""
+    """A reported quantity: its name, a plot label, a one-line meaning and its unit (for axes)."""
 
     name: str
     label: str
     meaning: str
+    unit: str = "nats"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,14 @@ class Estimand(abc.ABC):
     @abc.abstractmethod
     def exact(self) -> dict[str, float]:
         """Exact limit of each quantity as n -> infinity (NaN: there is none)."""
+
+    def asymptotic_variance(self) -> dict[str, float]:
+        """lim n Var(estimate) of each quantity, where known (NaN or absent: unknown).
+
+        Claims about variance (random composition, dependent data) compare the
+        measured n Var with these.
+        """
+        return {}
 
     def exact_checks(self) -> list[ExactCheck]:
         """Exact values cross-checked against an independent computation."""

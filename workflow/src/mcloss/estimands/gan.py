@@ -16,6 +16,13 @@ p_g, the law of G(Z)). The minimax value V(D, G) = E_data[log D] + E_g[log(1-D)]
 discriminator D* = p_data / (p_data + p_g) it equals -log 4 + 2 JSD(p_data || p_g)
 (ibid., Theorem 1).
 
+Variants (for the claims of the source's answer and comments):
+``composition: random`` draws each sample real with probability pi instead of
+fixing n_r: same limit, larger variance by the label term
+pi (1 - pi) (E_data[-log D] - E_g[-log(1 - D)])^2. ``as_typeset: true`` adds the
+estimator exactly as typeset in the answer, (1/2m) sum log D(x_i) + sum log(1 - D(G(z_i))),
+with 1/(2m) on the first sum only: it has no limit, it grows like m.
+
 D is a logistic discriminator, D(x) = sigmoid(c0 + c1 x + c2 x^2 + ...), or
 ``optimal``, D* evaluated from log-densities; every log D is formed from the
 logit (``log D = -softplus(-t)``), never from a rounded probability.
@@ -31,9 +38,9 @@ import numpy as np
 
 from ..distributions import describe, make_distribution
 from ..errors import ConfigError
-from ..exact import expectation, has_finite_moment, jensen_shannon
+from ..exact import expectation, jensen_shannon
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
-from ..streams import IIDSampler, StreamSpec
+from ..streams import IIDSampler, MixtureSampler, StreamSpec
 from .base import Estimand, ExactCheck, Quantity, TermStats
 
 
@@ -57,6 +64,12 @@ class GanDiscriminator(Estimand):
         self.data = make_distribution(spec.get("data"), f"{key}.data")
         self.generator = make_distribution(spec.get("generator"), f"{key}.generator")
         self.pi = _real_fraction(spec.get("real_fraction", 0.5), f"{key}.real_fraction")
+        self.composition = spec.get("composition", "fixed")
+        if self.composition not in ("fixed", "random"):
+            raise ConfigError(f"{key}.composition", f"got {self.composition!r}", "fixed, random")
+        self.as_typeset = spec.get("as_typeset", False)
+        if not isinstance(self.as_typeset, bool):
+            raise ConfigError(f"{key}.as_typeset", f"got {self.as_typeset!r}", "true, false")
         disc = spec.get("discriminator", "optimal")
         if disc == "optimal":
             self.coefficients = None
@@ -72,14 +85,18 @@ class GanDiscriminator(Estimand):
     # --- streams and terms ------------------------------------------------------
     @property
     def streams(self):
+        if self.composition == "random":
+            return (StreamSpec("mixed", MixtureSampler(float(self.pi), self.data, self.generator)),)
         return (StreamSpec("real", IIDSampler(self.data)), StreamSpec("fake", IIDSampler(self.generator)))
 
     @property
     def batch_unit(self) -> int:
-        return self.pi.denominator
+        return self.pi.denominator if self.composition == "fixed" else 1
 
     def stream_counts(self, n):
         n = np.asarray(n, dtype=np.int64)
+        if self.composition == "random":
+            return {"mixed": n}
         real = n * self.pi.numerator // self.pi.denominator
         return {"real": real, "fake": n - real}
 
@@ -88,70 +105,106 @@ class GanDiscriminator(Estimand):
         if self.coefficients is None:
             lp, lg = self.data.logpdf(x), self.generator.logpdf(x)
             return lp - np.logaddexp(lp, lg)
-        return log_sigmoid(polynomial_logit(x, self.coefficients))
+        t = polynomial_logit(x, self.coefficients)
+        return log_sigmoid(t, out=t)  # in place: the hot path allocates one array per chunk
 
     def log_1md(self, x: np.ndarray) -> np.ndarray:
         """log(1 - D(x))."""
         if self.coefficients is None:
             lp, lg = self.data.logpdf(x), self.generator.logpdf(x)
             return lg - np.logaddexp(lp, lg)
-        return log1m_sigmoid(polynomial_logit(x, self.coefficients))
+        t = polynomial_logit(x, self.coefficients)
+        return log1m_sigmoid(t, out=t)
 
     def terms(self, stream, sample):
         if stream == "real":
             return {"log_d_real": self.log_d(sample)}
-        return {"log_1md_fake": self.log_1md(sample)}
+        if stream == "fake":
+            return {"log_1md_fake": self.log_1md(sample)}
+        label, value = sample
+        return {"loss": -np.where(label == 1.0, self.log_d(value), self.log_1md(value)), "label": label}
 
     # --- quantities -------------------------------------------------------------
     @property
     def quantities(self):
-        return (
-            Quantity("bce", r"batch BCE $-\frac{1}{n}[\sum\log D(x_i)+\sum\log(1-D(G(z_j)))]$",
-                     "the discriminator's batch binary cross-entropy"),
+        bce = Quantity("bce", r"batch BCE $-\frac{1}{n}[\sum\log D(x_i)+\sum\log(1-D(G(z_j)))]$",
+                       "the discriminator's batch binary cross-entropy")
+        if self.composition == "random":
+            return (bce, Quantity("real_share", r"$n_r/n$", "share of real samples in the batch (random labels)",
+                                   unit="fraction"))
+        found = [
+            bce,
             Quantity("e_real", r"$\frac{1}{n_r}\sum\log D(x_i)$", "mean of log D over the real samples"),
             Quantity("e_fake", r"$\frac{1}{n_f}\sum\log(1-D(G(z_j)))$", "mean of log(1-D) over the fake samples"),
             Quantity("value", r"$V_n=\overline{\log D(x)}+\overline{\log(1-D(G(z)))}$",
                      "V(D,G): the sum of the two batch means"),
-        )
+        ]
+        if self.as_typeset:
+            found.append(Quantity("as_typeset", r"$\frac{1}{2m}\sum\log D(x_i)+\sum\log(1-D(G(z_i)))$",
+                                  "the answer's estimator, 1/(2m) on the first sum only"))
+        return tuple(found)
 
     def estimates(self, n, stats):
-        real, fake = stats["log_d_real"], stats["log_1md_fake"]
         n = n.astype(np.float64)
+        if self.composition == "random":
+            loss, label = stats["loss"], stats["label"]
+            return {"bce": (loss.mean, np.sqrt(loss.var / loss.count)),
+                    "real_share": (label.mean, np.sqrt(label.var / label.count))}
+        real, fake = stats["log_d_real"], stats["log_1md_fake"]
         bce = -(real.total + fake.total) / n
         bce_se = np.sqrt(real.count * real.var + fake.count * fake.var) / n
         e_real_se = np.sqrt(real.var / real.count)
         e_fake_se = np.sqrt(fake.var / fake.count)
-        return {
+        found = {
             "bce": (bce, bce_se),
             "e_real": (real.mean, e_real_se),
             "e_fake": (fake.mean, e_fake_se),
             "value": (real.mean + fake.mean, np.hypot(e_real_se, e_fake_se)),
         }
+        if self.as_typeset:
+            found["as_typeset"] = (real.total / n + fake.total,
+                                   np.sqrt(real.count * real.var / n**2 + fake.count * fake.var))
+        return found
 
     # --- exact limits -----------------------------------------------------------
-    def _finite_expectations(self) -> bool:
-        if self.coefficients is None:
-            return True
-        # |log sigmoid(t)| <= |t| + log 2 and t is a polynomial of degree d, so the
-        # terms are integrable iff E|X|^d is (one-sided tails aside; quadrature decides).
-        degree = len(self.coefficients) - 1
-        while degree > 0 and self.coefficients[degree] == 0.0:
-            degree -= 1
-        return has_finite_moment(self.data, degree) and has_finite_moment(self.generator, degree)
+    def _moments(self) -> tuple[float, float, float, float]:
+        """E_data[log D], E_g[log(1-D)] and the variances of log D(X), log(1-D(G(Z)))."""
+        e_real = expectation(self.log_d, self.data)
+        e_fake = expectation(self.log_1md, self.generator)
+        var_real = expectation(lambda x: self.log_d(x) ** 2, self.data) - e_real**2
+        var_fake = expectation(lambda x: self.log_1md(x) ** 2, self.generator) - e_fake**2
+        return e_real, e_fake, var_real, var_fake
 
     def exact(self):
         pi = float(self.pi)
         e_real = expectation(self.log_d, self.data)
         e_fake = expectation(self.log_1md, self.generator)
-        return {
-            "bce": -(pi * e_real + (1 - pi) * e_fake),
-            "e_real": e_real,
-            "e_fake": e_fake,
-            "value": e_real + e_fake,
-        }
+        bce = -(pi * e_real + (1 - pi) * e_fake)
+        if self.composition == "random":
+            return {"bce": bce, "real_share": pi}
+        found = {"bce": bce, "e_real": e_real, "e_fake": e_fake, "value": e_real + e_fake}
+        if self.as_typeset:
+            found["as_typeset"] = float("nan")   # grows like m: there is no limit
+        return found
+
+    def asymptotic_variance(self):
+        """lim n Var: pi v_r + (1-pi) v_f for the BCE; random composition adds the label term
+        pi (1 - pi) (E_data[log D] - E_g[log(1-D)])^2 (law of total variance)."""
+        pi = float(self.pi)
+        e_real, e_fake, v_real, v_fake = self._moments()
+        bce = pi * v_real + (1 - pi) * v_fake
+        if self.composition == "random":
+            return {"bce": bce + pi * (1 - pi) * (e_real - e_fake) ** 2, "real_share": pi * (1 - pi)}
+        found = {"bce": bce, "e_real": v_real / pi, "e_fake": v_fake / (1 - pi),
+                 "value": v_real / pi + v_fake / (1 - pi)}
+        if self.as_typeset:
+            found["as_typeset"] = float("nan")
+        return found
 
     def exact_checks(self):
         if self.coefficients is not None:
+            return []
+        if self.composition == "random":
             return []
         value = self.exact()["value"]
         jsd = jensen_shannon(self.data, self.generator)
@@ -165,4 +218,5 @@ class GanDiscriminator(Estimand):
             "logit(D) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" x" if i == 1 else f" x^{i}"))
                                       for i, c in enumerate(self.coefficients)))
         return (f"p_data = {describe(self.spec['data'])}, p_g = {describe(self.spec['generator'])}, "
-                f"{disc}, real fraction {float(self.pi):g}")
+                f"{disc}, real fraction {float(self.pi):g}"
+                + (" (random composition)" if self.composition == "random" else ""))

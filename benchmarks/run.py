@@ -1,0 +1,260 @@
+"""Speed and memory of the one-pass engine against its floor and the naive way.
+
+    .venv/bin/python benchmarks/run.py            (about a minute; see README, "Performance")
+
+On one scenario of config.yaml (default ``gan_balanced``), one replicate at a time,
+in one process and one thread:
+
+* ``rng_only``: the scenario's samples alone: the same sampler calls with the same
+  chunking as the engine, values discarded. The floor: no engine can be faster.
+* ``engine``:   ``mcloss.engine.simulate`` on the same draws: losses, running sums and
+  the checkpoint statistics at every batch size of the grid.
+* ``naive``:    what tutorials do: a fresh sample at every batch size of the grid
+  (one sampler call per stream and n), its per-sample losses (the estimand's own
+  ``terms``, so the loss code is the same), mean and variance with numpy.
+* ``exp_log``:  for reference only, one ``np.exp`` and one ``np.log`` per sample on
+  preallocated chunk-sized arrays: what any numerically sound log-sigmoid costs at
+  least (a log D needs an exponential and a logarithm), whatever the engine around it.
+
+The three are interleaved (the order rotates from round to round) and each is
+summarised by its median over rounds, so that a burst of load from other processes
+hits all of them alike. Then each of ``--peak-n`` runs as its own subprocess, one
+replicate block of one replicate with the grid up to that n, as a pipeline job does
+(simulate, then save), and its peak resident set size is read from the kernel
+(``os.wait4`` rusage of that child).
+
+The last line is, exactly:
+``engine/rng_only=X.XX naive/engine=Y.YY peak_mb_growth=Z.ZZ``
+(peak_mb_growth: peak RSS at the largest --peak-n over the peak at the smallest).
+A JSON record of the run goes to benchmarks/output/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# One thread, whatever the machine: no library may fan out behind our back.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from mcloss.engine import save, simulate  # noqa: E402
+from mcloss.estimands import TermStats, build  # noqa: E402
+from mcloss.grid import batch_grid  # noqa: E402
+from mcloss.streams import scenario_key, stream_rng  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"engine/rng_only": ("<=", 2.0), "naive/engine": (">=", 10.0), "peak_mb_growth": ("<=", 1.1)}
+PEAK_LIMIT_MB = 200.0
+
+
+class Scenario:
+    """One scenario of a config: its estimand, grid, seeding and chunking."""
+
+    def __init__(self, config: dict, name: str, n_max: int | None = None):
+        spec = config["scenarios"][name]
+        self.name = name
+        self.estimand = build(spec, f"scenarios.{name}")
+        sizes = config["batch_sizes"]
+        self.n_max = int(n_max or sizes["max"])
+        self.grid = batch_grid(int(sizes["min"]), self.n_max, int(sizes["per_decade"]), self.estimand.batch_unit)
+        self.counts = self.estimand.stream_counts(self.grid)
+        self.seed = int(config["seed"])
+        self.key = scenario_key(name)
+        self.chunk = int(config.get("chunk_size", 1 << 16))
+        self.samples = int(sum(int(c[-1]) for c in self.counts.values()))
+
+    # --- the three variants, one replicate each -----------------------------------------
+    def rng_only(self, r: int) -> None:
+        for s, stream in enumerate(self.estimand.streams):
+            draw = stream.sampler.start(stream_rng(self.seed, self.key, s, r))
+            total, pos = int(self.counts[stream.name][-1]), 0
+            while pos < total:
+                size = min(self.chunk, total - pos)
+                draw(size)
+                pos += size
+
+    def engine(self, r: int):
+        return simulate(self.estimand, self.grid, range(r, r + 1), self.seed, self.key, self.chunk)
+
+    def exp_log(self, r: int) -> None:
+        buffers = self._buffers
+        for stream in self.estimand.streams:
+            total, pos = int(self.counts[stream.name][-1]), 0
+            while pos < total:
+                size = min(self.chunk, total - pos)
+                np.exp(buffers[0][:size], out=buffers[1][:size])
+                np.log(buffers[2][:size], out=buffers[1][:size])
+                pos += size
+
+    @property
+    def _buffers(self):
+        if not hasattr(self, "_scratch"):
+            rng = np.random.default_rng(0)
+            # Arguments and results in the ranges of the log-sigmoid: exp(-|t|), log(1 + e).
+            self._scratch = (-np.abs(rng.standard_normal(self.chunk)), np.empty(self.chunk),
+                             1.0 + rng.random(self.chunk))
+        return self._scratch
+
+    def naive(self, r: int) -> None:
+        est = self.estimand
+        draws = [stream.sampler.start(stream_rng(self.seed, self.key, s, r)) for s, stream in enumerate(est.streams)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k, n in enumerate(self.grid):
+                stats = {}
+                for draw, stream in zip(draws, est.streams):
+                    count = int(self.counts[stream.name][k])
+                    for term, v in est.terms(stream.name, draw(count)).items():
+                        mean = np.mean(v) if count else np.nan
+                        stats[term] = TermStats(count=np.array([count]), mean=np.array([mean]),
+                                                m2=np.array([np.var(v) * count if count else np.nan]))
+                est.estimates(np.array([n]), stats)
+
+
+def timed_rounds(scenario: Scenario, rounds: int, replicates: int) -> dict[str, list[float]]:
+    """Seconds per replicate of each variant, per round; the variants' order rotates by round."""
+    variants = ["rng_only", "engine", "naive", "exp_log"]
+    for name in variants:  # warm-up: imports, caches, first-touch of buffers
+        getattr(scenario, name)(0)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for i in range(rounds):
+        order = variants[i % len(variants):] + variants[:i % len(variants)]
+        for name in order:
+            run = getattr(scenario, name)
+            started = time.perf_counter()
+            for r in range(1, replicates + 1):
+                run(r)
+            times[name].append((time.perf_counter() - started) / replicates)
+    return times
+
+
+def peak_job(config_path: str, scenario: str, n_max: int, out: str) -> None:
+    """Child process: one replicate block (one replicate) up to n_max, saved like the rule does."""
+    with open(config_path) as fh:
+        config = yaml.safe_load(fh)
+    sc = Scenario(config, scenario, n_max)
+    started = time.perf_counter()
+    save(sc.engine(0), out)
+    print(json.dumps({"seconds": time.perf_counter() - started}))
+
+
+def measure_peak(config_path: str, scenario: str, n_max: int) -> tuple[float, float]:
+    """(peak RSS in MB, seconds of simulate) of a fresh process running one job up to n_max."""
+    with tempfile.TemporaryDirectory() as tmp:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--peak-job", str(n_max), "--config", config_path, "--scenario", scenario,
+             "--out", str(Path(tmp) / "block.npz")],
+            stdout=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        output = child.stdout.read()
+        child.stdout.close()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"peak-memory job for n={n_max} failed with exit code {child.returncode}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024 / 1024
+    return usage.ru_maxrss * scale, json.loads(output.strip().splitlines()[-1])["seconds"]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def verdict(name: str, value: float) -> str:
+    op, bound = TARGETS[name]
+    met = value <= bound if op == "<=" else value >= bound
+    return f"{name} = {value:.2f} (target {op} {bound:g}): {'met' if met else 'NOT met'}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default=str(ROOT / "config.yaml"))
+    parser.add_argument("--scenario", default="gan_balanced")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (medians over them)")
+    parser.add_argument("--replicates", type=int, default=3, help="replicates per variant and round")
+    parser.add_argument("--peak-n", type=int, nargs="+", default=[10**5, 10**6, 10**7, 10**8],
+                        help="largest batch sizes at which one job's peak memory is measured")
+    parser.add_argument("--peak-job", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.peak_job:
+        peak_job(args.config, args.scenario, args.peak_job, args.out)
+        return 0
+
+    with open(args.config) as fh:
+        config = yaml.safe_load(fh)
+    sc = Scenario(config, args.scenario)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numpy {np.__version__}; load average {load_before[0]:.2f} (1 min) at start")
+    print(f"scenario {sc.name}: {sc.estimand.describe()}")
+    print(f"grid: {sc.grid.size} batch sizes {sc.grid[0]}..{sc.n_max} (sum of the grid = "
+          f"{sc.grid.sum() / sc.n_max:.2f} x n_max), {sc.samples} samples per replicate, chunk_size {sc.chunk}; "
+          f"{args.rounds} interleaved rounds x {args.replicates} replicates, one thread")
+
+    times = timed_rounds(sc, args.rounds, args.replicates)
+    median = {name: float(np.median(v)) for name, v in times.items()}
+    print()
+    print(f"{'variant':<10} {'s/replicate':>12} {'ns/sample':>10} {'min..max s':>19} {'x rng_only':>11}")
+    for name, v in times.items():
+        print(f"{name:<10} {median[name]:>12.4f} {median[name] / sc.samples * 1e9:>10.2f} "
+              f"{min(v):>9.4f}..{max(v):<9.4f} {median[name] / median['rng_only']:>11.2f}")
+
+    per_sample = {name: value / sc.samples * 1e9 for name, value in median.items()}
+    extra = per_sample["engine"] - per_sample["rng_only"]
+    print(f"engine - rng_only = {extra:.2f} ns/sample, of which one exp and one log (exp_log) "
+          f"{per_sample['exp_log']:.2f}; the rest ({extra - per_sample['exp_log']:.2f}) is every other pass "
+          f"over the samples, the checkpoint statistics and Python")
+
+    peaks = []
+    print()
+    print(f"{'n_max':>12} {'peak RSS MB':>12} {'simulate s':>11}   (one job: one replicate, fresh process)")
+    for n in args.peak_n:
+        mb, seconds = measure_peak(args.config, args.scenario, n)
+        peaks.append({"n_max": n, "peak_mb": mb, "seconds": seconds})
+        print(f"{n:>12.0e} {mb:>12.1f} {seconds:>11.2f}")
+
+    ratios = {
+        "engine/rng_only": median["engine"] / median["rng_only"],
+        "naive/engine": median["naive"] / median["engine"],
+        "peak_mb_growth": peaks[-1]["peak_mb"] / peaks[0]["peak_mb"],
+    }
+    load_after = os.getloadavg()
+    print()
+    for name, value in ratios.items():
+        print(verdict(name, value))
+    worst = max(p["peak_mb"] for p in peaks)
+    print(f"largest peak {worst:.1f} MB (target < {PEAK_LIMIT_MB:g} MB): {'met' if worst < PEAK_LIMIT_MB else 'NOT met'}")
+    print(f"load average {load_after[0]:.2f} (1 min) at the end; {time.perf_counter() - started:.0f} s in all")
+
+    record = {"machine": cpu_model(), "cpus": os.cpu_count(), "load_average": [load_before, load_after],
+              "scenario": sc.name, "grid_points": int(sc.grid.size), "n_max": sc.n_max, "chunk_size": sc.chunk,
+              "rounds": args.rounds, "replicates": args.replicates, "seconds_per_replicate": times,
+              "median": median, "peaks": peaks, "ratios": ratios}
+    out = ROOT / "benchmarks" / "output"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(record, indent=1))
+    print(f"engine/rng_only={ratios['engine/rng_only']:.2f} naive/engine={ratios['naive/engine']:.2f} "
+          f"peak_mb_growth={ratios['peak_mb_growth']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

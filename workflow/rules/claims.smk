@@ -1,0 +1,56 @@
+rule iid_check:
+    """Chi-squared goodness of fit and lag-1 independence of each stream's draws (replicate 0's streams)."""
+    output:
+        "results/tables/scenarios/{scenario}/iid.csv",
+    params:
+        spec=scenario_spec,
+        seed=config["seed"],
+        scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
+        samples=config["analysis"]["iid_samples"],
+    log:
+        "results/logs/iid_check/{scenario}.log",
+    benchmark:
+        "results/benchmarks/iid_check/{scenario}.tsv"
+    resources:
+        mem_mb=500,
+        runtime=10,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/iid_check.py"
+
+
+rule claims:
+    """A verdict on each claim of the source texts, by the rules of mcloss.claims."""
+    input:
+        summary="results/tables/summary.csv",
+        convergence="results/tables/convergence.csv",
+        identities="results/tables/identities.csv",
+        exact_checks="results/tables/exact_checks.csv",
+        exact=expand("results/exact/{scenario}.json", scenario=SCENARIOS),
+        iid=expand("results/tables/scenarios/{scenario}/iid.csv", scenario=SCENARIOS),
+    output:
+        csv=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
+        markdown="results/claims.md",
+        iid_csv=report("results/tables/iid.csv", caption="../report/iid.rst", category="Tables",
+                       labels={"table": "iid"}),
+        iid_markdown="results/tables/iid.md",
+        iid_latex="results/tables/iid.tex",
+    params:
+        assignment=config["claims"],
+        scenarios=config["scenarios"],
+        seed=config["seed"],
+        replicates=config["replicates"],
+    log:
+        "results/logs/claims.log",
+    benchmark:
+        "results/benchmarks/claims.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/claims.py"

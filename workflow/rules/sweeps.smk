@@ -1,0 +1,66 @@
+# Cross-scenario figures of the sweeps (config `sweeps`); the points themselves
+# are scenarios and run by the other rules.
+
+
+rule sweep_curve:
+    """Exact limits of a sweep's quantities on a dense grid of its x axis (quadrature at each x)."""
+    output:
+        "results/sweeps/{sweep}/exact_curve.csv",
+    params:
+        spec=sweep_base_spec,
+        curve=sweep_curve_settings,
+    log:
+        "results/logs/sweep_curve/{sweep}.log",
+    benchmark:
+        "results/benchmarks/sweep_curve/{sweep}.tsv"
+    resources:
+        mem_mb=300,
+        runtime=20,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/sweep_curve.py"
+
+
+rule sweep_figure:
+    """Estimates at the largest n against the exact curve, and the Monte Carlo error, over a sweep."""
+    input:
+        curve="results/sweeps/{sweep}/exact_curve.csv",
+        summaries=sweep_tables("summary"),
+        convergences=sweep_tables("convergence"),
+    output:
+        pdf=report(
+            "results/figures/sweeps/{sweep}.pdf",
+            caption="../report/sweep.rst",
+            category="Sweeps",
+            labels={"sweep": "{sweep}", "format": "pdf"},
+        ),
+        png=report(
+            "results/figures/sweeps/{sweep}.png",
+            caption="../report/sweep.rst",
+            category="Sweeps",
+            labels={"sweep": "{sweep}", "format": "png"},
+        ),
+    params:
+        scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
+        spec=sweep_base_spec,
+        x=lambda wildcards: SWEEPS[wildcards.sweep].x,
+        quantities=lambda wildcards: list(SWEEPS[wildcards.sweep].quantities or []),
+        points=sweep_points,
+        common_random_numbers=lambda wildcards: SWEEPS[wildcards.sweep].common_random_numbers,
+        seed=config["seed"],
+        replicates=lambda wildcards: replicates(SWEEPS[wildcards.sweep].points[0].name),
+        batch_sizes=lambda wildcards: batch_sizes(SWEEPS[wildcards.sweep].points[0].name),
+    log:
+        "results/logs/sweep_figure/{sweep}.log",
+    benchmark:
+        "results/benchmarks/sweep_figure/{sweep}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/sweep_figure.py"

@@ -1,0 +1,28 @@
+"""Verdicts on the source texts' claims: rule `claims`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from mcloss import claims  # noqa: E402
+from mcloss.results import read_variances  # noqa: E402
+from mcloss.tables import write_table  # noqa: E402
+
+inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True)
+write_table(iid, out.iid_csv, "Chi-squared goodness of fit and lag-1 autocorrelation of each stream's draws.",
+            "tab:iid")
+evidence = claims.Evidence(
+    summary=pd.read_csv(inp.summary), convergence=pd.read_csv(inp.convergence),
+    identities=pd.read_csv(inp.identities), exact_checks=pd.read_csv(inp.exact_checks), iid=iid,
+    variances={Path(path).stem: read_variances(path) for path in inp.exact}, scenarios=p.scenarios,
+)
+table = claims.judge(evidence, p.assignment)
+for row in table.itertuples():
+    log.info("%s: %s (%s)", row.claim_id, row.verdict, row.detail)
+table.to_csv(out.csv, index=False)
+Path(out.markdown).write_text(claims.markdown(table, seed=p.seed, replicates=p.replicates))

@@ -1,0 +1,31 @@
+"""The figure of one sweep, over all its points: snakemake rule `sweep_figure`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from mcloss import plotting, sweeps  # noqa: E402
+from mcloss.estimands import Quantity, build  # noqa: E402
+from mcloss.provenance import record  # noqa: E402
+
+p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
+values = pd.DataFrame([{"scenario": point["scenario"], **point["values"]} for point in p.points])
+keys = [k for k in p.points[0]["values"] if k != p.x]
+convergence = pd.concat([pd.read_csv(path) for path in inp.convergences], ignore_index=True).merge(values)
+summary = pd.concat([pd.read_csv(path) for path in inp.summaries], ignore_index=True).merge(values)
+curve = pd.read_csv(inp.curve)
+base = build(p.spec, f"scenarios.{p.scenario}")
+# The points' own quantities (a varied key may change the set), as their convergence tables name them.
+meaning = dict(zip(convergence.quantity, convergence.meaning))
+quantities = [Quantity(name, name, meaning[name]) for name in (p.quantities or meaning)]
+title = (f"{w.sweep}: {p.x} swept in {p.scenario} ({base.describe()})\n"
+         f"R = {p.replicates} replicates per point, seed {p.seed}"
+         + (", common random numbers across points" if p.common_random_numbers else ", independent points"))
+fig = plotting.sweep_figure(convergence, summary, curve, p.x, keys, quantities, title,
+                            log_x=sweeps.axis_scale(values[p.x].tolist()) == "log")
+provenance = record(sweep=w.sweep, scenario=p.scenario, spec=p.spec, points=p.points, x=p.x, seed=p.seed,
+                    replicates=p.replicates, batch_sizes=p.batch_sizes,
+                    common_random_numbers=p.common_random_numbers)
+log.info("wrote %s", plotting.save(fig, out.pdf[: -len(".pdf")], f"sweep {w.sweep}", provenance))
