@@ -12,3 +12,15 @@ GAN = {
     "discriminator": {"logit": [-0.5, 1.5]},
     "real_fraction": 0.5,
 }
+
+
+def snakemake(directory, *args):
+    """Run this repository's workflow with ``directory`` as its working directory (config.yaml there)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(directory),
+         *map(str, args)],
+        capture_output=True, text=True,
+    )

@@ -1,8 +1,6 @@
 """Bad configuration fails before any job, with one line naming the key."""
 
 import copy
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -11,7 +9,7 @@ from snakemake.utils import validate
 from mcloss.config import check, schema_error
 from mcloss.errors import ConfigError
 
-from common import GAN, ROOT, SCHEMA
+from common import GAN, SCHEMA, snakemake
 
 
 def config_with(mutate):
@@ -71,14 +69,25 @@ def test_snakemake_stops_with_one_line_before_any_job(tmp_path):
     (tmp_path / "results").mkdir()
     keep = tmp_path / "results" / "keep.txt"
     keep.write_text("computed earlier")
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-         "--cores", "1"],
-        capture_output=True, text=True,
-    )
+    run = snakemake(tmp_path, "--cores", 1)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert lines == ["config error: config key scenarios.g.real_fraction: 2 is greater than or equal to the "
                      "maximum of 1; allowed: a number > 0 and < 1"], run.stderr
     assert keep.read_text() == "computed earlier"
     assert not (tmp_path / "results" / "simulations").exists()
+
+
+@pytest.mark.parametrize("generator, key", [
+    ({"latent": {"dist": "norm"}, "map": [1.0, "x"]}, "scenarios.g.generator"),
+    ({"latent": {"dist": "nrom"}, "map": [1.0, 1.0]}, "scenarios.g.generator.latent.dist"),
+])
+def test_explicit_generator_rejections(generator, key):
+    message = first_problem(config_with(lambda c: c["scenarios"]["g"].update(generator=generator)))
+    assert message is not None and message.startswith(f"config key {key}"), message
+
+
+def test_explicit_generator_needs_a_logistic_discriminator():
+    config = config_with(lambda c: c["scenarios"]["g"].update(
+        generator={"latent": {"dist": "norm"}, "map": [1.0, 1.0]}, discriminator="optimal"))
+    assert first_problem(config).startswith("config key scenarios.g.generator: an explicit")

@@ -14,7 +14,7 @@ def test_prefix_statistics_equal_plain_means_of_the_same_samples():
     rng = np.random.default_rng(1)
     values = rng.standard_normal(10_000) * 3 + 7
     counts = np.array([0, 1, 2, 2, 17, 1024, 1025, 5000, 10_000])
-    position = iter(range(0, 10_000, 1))
+
     state = {"pos": 0}
 
     def draw(k):
@@ -32,7 +32,7 @@ def test_prefix_statistics_equal_plain_means_of_the_same_samples():
         if c >= 2:
             np.testing.assert_allclose(s.var[k], values[:c].var(ddof=1), rtol=1e-12)
     assert bad == {"x": 0}
-    del position
+
 
 
 def test_running_variance_is_stable_under_a_large_offset():
@@ -136,3 +136,12 @@ def test_random_composition_and_as_typeset_match_direct_computation(gan_spec):
     g = estimand.generator.rvs(size=500, random_state=stream_rng(3, 4, 1, 0))
     typeset = log_sigmoid(-0.5 + 1.5 * x).sum() / 1000 + log1m_sigmoid(-0.5 + 1.5 * g).sum()
     assert sim.estimate["as_typeset"][0, 1] == pytest.approx(typeset, rel=1e-12)
+
+
+def test_explicit_generator_draws_z_and_applies_g(gan_spec):
+    gan_spec["generator"] = {"latent": {"dist": "norm", "loc": 0.0, "scale": 1.0}, "map": [1.0, 0.8, 0.3]}
+    estimand = build(gan_spec, "s")
+    sim = simulate(estimand, np.array([10, 4000]), range(1), 5, 6)
+    z = estimand.latent.rvs(size=2000, random_state=stream_rng(5, 6, 1, 0))
+    g = 1.0 + 0.8 * z + 0.3 * z**2
+    assert sim.estimate["e_fake"][0, 1] == pytest.approx(log1m_sigmoid(-0.5 + 1.5 * g).mean(), rel=1e-12)

@@ -1,8 +1,6 @@
 """End to end: snakemake on a small config in a temporary directory."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -12,7 +10,7 @@ import yaml
 
 from mcloss.summarise import SUMMARY_COLUMNS
 
-from common import ROOT
+from common import snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -44,11 +42,7 @@ def run_pipeline(directory, cores, replicates_per_job, *extra):
     }
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.yaml").write_text(yaml.safe_dump(config))
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(directory),
-         "--cores", str(cores), *extra],
-        capture_output=True, text=True,
-    )
+    run = snakemake(directory, "--cores", cores, *extra)
     assert run.returncode == 0, run.stderr[-3000:]
     return directory / "results"
 
@@ -122,11 +116,7 @@ def test_claims_table_and_report(results):
     assert set(table.claim_id) == {c.claim_id for c in CLAIMS}
     # This small config has none of the default claims' scenarios: every claim says so.
     assert set(table.verdict) == {"not run"}
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-         str(results.parent), "--report", "results/report.html"],
-        capture_output=True, text=True,
-    )
+    run = snakemake(results.parent, "--report", "results/report.html")
     assert run.returncode == 0, run.stderr[-3000:]
     html = (results / "report.html").read_text(errors="replace")
     for name in ("convergence.png", "paths.png", "clt.png", "summary.csv", "claims.csv"):

@@ -3,7 +3,8 @@ import pytest
 
 from mcloss.engine import Simulation
 from mcloss.estimands import Identity, Quantity
-from mcloss.summarise import Z95, convergence_table, identity_table, performance, rate_of_convergence
+from mcloss.summarise import (Z95, bootstrap_index, convergence_table, identity_table, performance,
+                              rate_of_convergence)
 
 
 def test_performance_measures_match_their_definitions():
@@ -20,6 +21,15 @@ def test_performance_measures_match_their_definitions():
     assert m["coverage"][0] == pytest.approx(np.mean(np.abs(x - 1.0) <= Z95 * 0.2), abs=1e-15)
     cov = m["coverage"][0]
     assert m["coverage_mcse"][0] == pytest.approx(np.sqrt(cov * (1 - cov) / 500), abs=1e-15)
+    assert m["mod_se"][0] == pytest.approx(0.2, abs=1e-15)
+    sq = (x - 1.0) ** 2
+    assert m["rmse_mcse"][0] == pytest.approx(sq.std(ddof=1) / np.sqrt(500) / (2 * np.sqrt(sq.mean())), rel=1e-12)
+
+
+def test_a_degenerate_estimator_has_no_coverage():
+    est = np.full((50, 2), -np.log(4.0)) + np.array([0.0, 2e-16])
+    m = performance(est, np.zeros_like(est), -np.log(4.0))
+    assert np.all(np.isnan(m["coverage"])) and np.all(m["rmse"] < 1e-15)
 
 
 def test_nonfinite_estimates_are_counted_not_used():
@@ -40,7 +50,7 @@ def test_rate_of_a_root_n_estimator_is_minus_one_half():
     rng = np.random.default_rng(4)
     n = np.unique(np.logspace(0, 5, 30).astype(int))
     est = rng.standard_normal((400, n.size)) / np.sqrt(n)
-    rate = rate_of_convergence(est, n, 0.0, 10, 200, np.random.default_rng(5))
+    rate = rate_of_convergence(est, n, 0.0, 10, bootstrap_index(400, 200, np.random.default_rng(5)))
     assert rate["slope_ci_low"] < -0.5 < rate["slope_ci_high"]
     assert rate["slope"] == pytest.approx(-0.5, abs=0.03)
 
@@ -49,7 +59,7 @@ def test_rate_detects_a_misscaled_estimator():
     rng = np.random.default_rng(6)
     n = np.unique(np.logspace(1, 5, 20).astype(int))
     est = n * (1 + rng.standard_normal((200, n.size)) / np.sqrt(n))   # grows like n
-    rate = rate_of_convergence(est, n, 1.0, 10, 100, np.random.default_rng(7))
+    rate = rate_of_convergence(est, n, 1.0, 10, bootstrap_index(200, 100, np.random.default_rng(7)))
     assert rate["slope"] == pytest.approx(1.0, abs=0.05)
 
 
@@ -62,5 +72,17 @@ def test_identity_and_convergence_tables():
     assert bool(table.holds.iloc[0]) and table.max_abs_deviation.iloc[0] == pytest.approx(1e-13, rel=1e-2)
     table = identity_table("s", sim, [Identity("a", "b", 1e-14, "a equals b")])
     assert not bool(table.holds.iloc[0])
-    conv = convergence_table("s", sim, [Quantity("a", "a", "a")], {"a": 3.0}, 1, 10, 1, 2)
-    assert {"estimate", "ci_low", "ci_high", "slope", "slope_ci_low", "slope_ci_high"} <= set(conv.columns)
+    rng = np.random.default_rng(8)
+    a = 3.0 + rng.standard_normal((40, 2)) / np.sqrt(n)
+    sim = Simulation(n=n, replicates=np.arange(40), estimate={"a": a, "b": a.copy()},
+                     se={"a": np.ones_like(a), "b": np.ones_like(a)}, nonfinite={})
+    conv = convergence_table("s", sim, [Quantity("a", "a", "a"), Quantity("b", "b", "b")], {"a": 3.0, "b": 3.0},
+                             1, 10, 1, 2)
+    a = conv.set_index("quantity").loc["a"]
+    last = sim.estimate["a"][:, -1]
+    assert a.estimate == pytest.approx(last.mean(), abs=1e-15)
+    assert a.estimate_mcse == pytest.approx(last.std(ddof=1) / np.sqrt(40), rel=1e-12)
+    assert a.ci_low == pytest.approx(a.estimate - Z95 * a.estimate_mcse) and a.n_max == 100
+    # Quantities equal on every replicate share the bootstrap resamples, hence the interval.
+    b = conv.set_index("quantity").loc["b"]
+    assert b.slope_ci_low == a.slope_ci_low and b.slope_ci_high == a.slope_ci_high

@@ -4,8 +4,6 @@ import copy
 import json
 import math
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -24,7 +22,7 @@ from mcloss.estimands import build
 from mcloss.streams import scenario_key
 from mcloss.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
 
-from common import GAN, ROOT, SCHEMA
+from common import GAN, SCHEMA, snakemake
 
 OPTIMAL = {**copy.deepcopy(GAN), "discriminator": "optimal"}
 
@@ -129,9 +127,7 @@ def test_a_point_may_not_take_a_scenarios_name_or_a_column_name():
 def test_snakemake_stops_on_a_bad_sweep_before_any_job(tmp_path):
     config = config_with({"s": {"scenario": "g", "vary": {"generator.sd": [1.0]}}})
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-         "--cores", "1"], capture_output=True, text=True)
+    run = snakemake(tmp_path, "--cores", 1)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("config error: config key sweeps.s.vary.generator.sd: no such "
@@ -264,17 +260,15 @@ TARGETS = ["results/tables/summary.csv", "results/tables/convergence.csv", "resu
            "results/figures/sweeps/mix.png"]
 
 
-def snakemake(directory, *args):
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(directory),
-         *args], capture_output=True, text=True)
+def run_ok(directory, *args):
+    run = snakemake(directory, *args)
     assert run.returncode == 0, run.stderr[-3000:]
     return run.stdout + run.stderr
 
 
 def planned_jobs(directory, *args):
     """(rule, scenario/sweep/table wildcard) of every job a dry run plans."""
-    text = snakemake(directory, "--dry-run", *args)
+    text = run_ok(directory, "--dry-run", *args)
     jobs, rule = set(), None
     for line in text.splitlines():
         stripped = line.strip()
@@ -297,7 +291,7 @@ def point_jobs(*points):
 def run_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sweeps")
     (directory / "config.yaml").write_text(yaml.safe_dump(SWEEP_CONFIG, sort_keys=False))
-    snakemake(directory, "--cores", "2", *TARGETS)
+    run_ok(directory, "--cores", "2", *TARGETS)
     return directory
 
 
@@ -368,10 +362,18 @@ def test_common_random_numbers_reach_the_simulations(run_dir):
 
 
 @pytest.mark.slow
-def test_the_default_target_includes_every_points_figures(run_dir):
-    jobs = planned_jobs(run_dir)
+def test_the_default_target_draws_point_figures_only_on_request(run_dir, tmp_path):
     points = [p for s in sweeps.expand_all(SWEEP_CONFIG).values() for p in s.points]
-    assert {("figures", p.name) for p in points} <= jobs
+    jobs = planned_jobs(run_dir)
+    assert not {("figures", p.name) for p in points} & jobs
+
+    def request(config):
+        config["sweeps"]["shift"]["point_figures"] = True
+
+    jobs = planned_jobs(edited_copy(run_dir, tmp_path, request))
+    shift = [p for p in points if p.sweep == "shift"]
+    assert {("figures", p.name) for p in shift} <= jobs
+    assert not {("figures", p.name) for p in points if p.sweep == "mix"} & jobs
 
 
 @pytest.mark.slow
@@ -412,7 +414,7 @@ def test_removed_points_and_sweeps_leave_every_table_and_figure(run_dir, tmp_pat
     targets = TARGETS[:3]
     assert planned_jobs(directory, *targets) == {("tables", "summary"), ("tables", "convergence"),
                                                  ("sweep_figure", "shift")}
-    snakemake(directory, "--cores", "2", *targets)
+    run_ok(directory, "--cores", "2", *targets)
     for table in ("summary", "convergence"):
         frame = pd.read_csv(directory / "results" / "tables" / f"{table}.csv")
         assert set(frame.scenario) == {"bal", "shift__generator.loc=0", "shift__generator.loc=1.5"}

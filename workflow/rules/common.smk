@@ -101,15 +101,17 @@ def scenario_spec(wildcards):
 
 def all_outputs():
     outputs = [f"results/tables/{table}.csv" for table in TABLES]
+    # A sweep point's own figures only on request (point_figures): the sweep figure covers it.
+    drawn = [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
     outputs += [
         f"results/figures/{scenario}/{figure}.{ext}"
-        for scenario in SCENARIOS
+        for scenario in drawn
         for figure in FIGURES
         for ext in ("pdf", "png")
     ]
     outputs += [
         f"results/figures/{scenario}/identities.{ext}"
-        for scenario in SCENARIOS
+        for scenario in drawn
         if ESTIMANDS[scenario].identities
         for ext in ("pdf", "png")
     ]

@@ -12,7 +12,8 @@ rule summarise:
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
-        analysis=config["analysis"],
+        slope_min_n=config["analysis"]["slope_min_n"],
+        bootstrap=config["analysis"]["bootstrap"],
     log:
         "results/logs/summarise/{scenario}.log",
     benchmark:

@@ -14,7 +14,8 @@ p, w = snakemake.params, snakemake.wildcards  # noqa: F821
 estimand = build(p.spec, f"scenarios.{w.scenario}")
 rows = []
 for index, stream in enumerate(estimand.streams):
-    # Replicate 0's own stream: the draws the simulation used, not a fresh sample.
+    # Replicate 0's own stream seed: for i.i.d. streams the draws the simulation used; a stateful or
+    # mixture sampler may group its draws differently when iid_samples exceeds chunk_size.
     row = check_stream(stream.sampler, stream_rng(p.seed, p.scenario_key, index, 0), p.samples)
     rows.append({"scenario": w.scenario, "stream": stream.name, **row})
     log.info("%s: chi2 p = %.3g, lag-1 r = %.4f (p = %.3g)", stream.name, row["gof_p"], row["lag1"], row["lag1_p"])

@@ -16,7 +16,7 @@ limits, checks = read_exact(snakemake.input.exact)  # noqa: F821
 log.info("%d replicates, %d batch sizes", sim.replicates.size, sim.n.size)
 
 s.summary_table(w.scenario, estimand.name, sim, estimand.quantities, limits).to_csv(out.summary, index=False)
-s.convergence_table(w.scenario, sim, estimand.quantities, limits, p.analysis["slope_min_n"],
-                    p.analysis["bootstrap"], p.seed, p.scenario_key).to_csv(out.convergence, index=False)
+s.convergence_table(w.scenario, sim, estimand.quantities, limits, p.slope_min_n,
+                    p.bootstrap, p.seed, p.scenario_key).to_csv(out.convergence, index=False)
 s.identity_table(w.scenario, sim, estimand.identities).to_csv(out.identities, index=False)
 s.exact_check_table(w.scenario, [ExactCheck(**c) for c in checks]).to_csv(out.exact_checks, index=False)

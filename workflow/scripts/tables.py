@@ -12,6 +12,8 @@ from mcloss.tables import write_table  # noqa: E402
 table = snakemake.wildcards.table  # noqa: F821
 frames = [pd.read_csv(path) for path in snakemake.input]  # noqa: F821
 frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+# Scenarios in name order, each keeping its own row order: the bytes do not depend on the config's order.
+frame = frame.sort_values("scenario", kind="stable", ignore_index=True)
 if table in ("summary", "convergence"):
     params = snakemake.params  # noqa: F821
     frame = sweeps.label(frame, sweeps.expand_all({"scenarios": params.scenarios, "sweeps": params.sweeps}))

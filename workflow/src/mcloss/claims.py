@@ -15,7 +15,8 @@ is typed in by hand. The rules (thresholds in the constants below):
   within the identity's tolerance.
 - n Var ratio: n_max * EmpSE^2 at the largest n against the exact asymptotic
   variance; agrees when within 4 MCSE (MCSE by the delta method from EmpSE's).
-A claim whose scenarios are missing from the configuration gets `not run`.
+A claim whose scenarios are missing from the configuration gets `not run`; one
+whose control checks fail (so the evidence cannot decide) gets `inconclusive`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ RATE_BAND = (-0.55, -0.45)
 Z_LIMIT = 4.0
 NO_SHRINK = -0.25
 ROUNDING = 1e-12
-VERDICTS = ("holds", "refuted", "partly holds", "no limit", "not run")
+VERDICTS = ("holds", "refuted", "partly holds", "no limit", "inconclusive", "not run")
 
 SOURCE_GAN_Q = "seed 000, question"
 SOURCE_GAN_A = "seed 000, answer"
@@ -131,11 +132,18 @@ def gan_real_fraction(ev: Evidence, s: list[str]) -> dict:
     ratio = v_random / v_fixed
     ratio_err = ratio * math.hypot(e_fixed / v_fixed, e_random / v_random)
     theory = ev.variances[s[1]]["bce"] / ev.variances[s[0]]["bce"]
-    variance_ok = abs(ratio - theory) <= Z_LIMIT * ratio_err
-    ok = same_limit and converges(fixed) and converges(random) and variance_ok
-    return _base(random, fig(s[1], "convergence"), "holds" if ok else "refuted",
-                 "both compositions converge to the same pi-weighted limit; n Var ratio random/fixed within "
-                 "4 MCSE of theory",
+    agrees = abs(ratio - theory) <= Z_LIMIT * ratio_err
+    larger = ratio - 1.0 > Z_LIMIT * ratio_err
+    limits_ok = same_limit and converges(fixed) and converges(random)
+    if limits_ok and agrees and larger:
+        verdict = "holds"
+    elif limits_ok and agrees:
+        verdict = "partly holds"   # the label term is too small to resolve with these replicates
+    else:
+        verdict = "refuted"
+    return _base(random, fig(s[1], "convergence"), verdict,
+                 "holds: both compositions converge to the same pi-weighted limit and the n Var ratio "
+                 "random/fixed agrees with theory (within 4 MCSE) and exceeds 1 by more than 4 MCSE",
                  f"fixed: {_describe_rate(fixed)}; random: {_describe_rate(random)}; n Var ratio random/fixed "
                  f"{ratio:.3f} +- {ratio_err:.3f} vs theory {theory:.3f} (label term)")
 
@@ -146,10 +154,15 @@ def gan_misplaced_scaling(ev: Evidence, s: list[str]) -> dict:
     rows = rows[rows.n >= typeset.fit_min_n]
     growth = float(np.polyfit(np.log(rows.n), np.log(np.abs(rows.mean_estimate)), 1)[0])
     grows_like_m = abs(growth - 1.0) <= 0.1
-    refuted = (not np.isfinite(typeset.exact)) and grows_like_m and converges(bce)
-    return _base(typeset, fig(s[0], "paths"), "refuted" if refuted else "holds",
-                 "refuted if the typeset estimator has no finite limit and |mean estimate| grows like n "
-                 "(slope of log|mean| on log n within 0.1 of 1) while the correctly scaled BCE converges",
+    if grows_like_m and converges(bce):
+        verdict = "refuted"
+    elif abs(growth) <= 0.1 and converges(bce):
+        verdict = "holds"          # it would settle (slope ~ 0) like the correctly scaled one
+    else:
+        verdict = "inconclusive"   # the control (the correctly scaled BCE) failed, or neither pattern
+    return _base(typeset, fig(s[0], "paths"), verdict,
+                 "refuted if |mean estimate| grows like n (slope of log|mean| on log n within 0.1 of 1) while "
+                 "the correctly scaled BCE converges; holds if it settles (slope within 0.1 of 0)",
                  f"slope of log|mean as_typeset| on log n: {growth:.3f}; mean at n = {int(typeset.n_max):,}: "
                  f"{typeset.estimate:.6g}; correctly scaled: {_describe_rate(bce)}")
 
@@ -224,16 +237,21 @@ def dependent_data(ev: Evidence, s: list[str]) -> dict:
     ergodic_ok = converges(ergodic)
     frozen_fails = frozen is not None and no_limit(frozen)
     dependent = abs(theory / iid_var - 1.0) > 1e-9
-    if ergodic_ok and frozen_fails and dependent and agrees:
+    if not ergodic_ok and frozen_fails:
+        verdict = "holds"          # neither chain converges
+    elif not agrees:
+        verdict = "inconclusive"   # the measured variance contradicts the chain's theory: a broken control
+    elif ergodic_ok and frozen_fails and dependent:
         verdict = "partly holds"
     elif ergodic_ok:
-        verdict = "refuted"
+        verdict = "refuted"        # i.i.d. labels, or nothing fails
     else:
-        verdict = "holds"
+        verdict = "inconclusive"
     detail = (f"ergodic chain: {_describe_rate(ergodic)}; n Var(p_hat) / p(1-p) = {inflated:.3f} "
               f"(+- {err / iid_var:.3f}) vs theory (1+rho)/(1-rho) = {theory / iid_var:.3f}")
     if frozen is not None:
-        detail += (f"; non-ergodic chain: exact {'none' if not np.isfinite(frozen.exact) else frozen.exact}, "
+        detail += (f"; non-ergodic chain (no deterministic limit: each replicate keeps its first label): exact "
+                   f"{'none' if not np.isfinite(frozen.exact) else frozen.exact}, "
                    f"EmpSE slope {frozen.slope:.3f} [{frozen.slope_ci_low:.3f}, {frozen.slope_ci_high:.3f}]")
     return _base(ergodic, fig(s[0], "convergence"), verdict,
                  "partly holds: the ergodic chain converges with n Var inflated as theory says, the "
@@ -245,16 +263,27 @@ def iid_check(ev: Evidence, s: list[str]) -> dict:
     independent = table[~table.dependent.astype(bool)]
     dependent = table[table.dependent.astype(bool)]
     passes = bool((independent.gof_p > 1e-3).all() and (independent.lag1_p > 1e-3).all())
-    flags = bool((dependent.lag1_p <= 1e-3).all()) if not dependent.empty else True
+    chi2_flags = bool((dependent.gof_p <= 1e-3).all())
+    lag1_flags = bool((dependent.lag1_p <= 1e-3).all())
+    if not passes or dependent.empty:
+        verdict = "refuted" if not passes else "inconclusive"
+    elif chi2_flags:
+        verdict = "holds"
+    elif lag1_flags:
+        # Pearson's test checks the marginal law only; serial dependence needs another test.
+        verdict = "partly holds"
+    else:
+        verdict = "refuted"
     worst = independent.gof_p.min() if not independent.empty else float("nan")
     detail = (f"{len(independent)} i.i.d. streams: smallest chi-squared p = {worst:.3g}, smallest lag-1 p = "
-              f"{independent.lag1_p.min():.3g}; {len(dependent)} dependent streams: lag-1 p = "
+              f"{independent.lag1_p.min():.3g}; {len(dependent)} dependent streams: chi-squared p = "
+              + ", ".join(f"{p:.3g}" for p in dependent.gof_p) + "; lag-1 p = "
               + ", ".join(f"{p:.3g}" for p in dependent.lag1_p))
     return {"scenario": ",".join(s), "quantity": "", "exact": np.nan, "estimate": np.nan, "ci_low": np.nan,
-            "ci_high": np.nan, "verdict": "holds" if passes and flags else "refuted",
-            "evidence": "results/tables/iid.csv",
-            "rule": "every i.i.d. stream passes chi-squared and lag-1 tests at p > 0.001 and every dependent "
-                    "stream is flagged by the lag-1 test", "detail": detail}
+            "ci_high": np.nan, "verdict": verdict, "evidence": "results/tables/iid.csv",
+            "rule": "every i.i.d. stream passes chi-squared and lag-1 tests at p > 0.001; holds if chi-squared "
+                    "also flags every dependent stream (p <= 0.001), partly holds if only the lag-1 test does",
+            "detail": detail}
 
 
 def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
@@ -269,7 +298,8 @@ def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
               f"slope of log {'EmpSE' if row.slope_of == 'emp_se' else 'RMSE'} on log n: {row.slope:.3f} "
               f"[{row.slope_ci_low:.3f}, {row.slope_ci_high:.3f}]")
     return _base(row, fig(s[0], "paths"), verdict,
-                 "no limit: no finite expectation and spread not shrinking; holds: converges", detail)
+                 "no limit: no finite expectation and spread not shrinking; holds: the BCE converges (the law "
+                 "of large numbers applies, e.g. with normal data)", detail)
 
 
 def clt_coverage(ev: Evidence, s: list[str]) -> dict:
@@ -328,8 +358,8 @@ CLAIMS = (
     Claim("iid-check", SOURCE_CE_C1,
           "An i.i.d. sampling hypothesis can be checked with Pearson's chi-squared test.", iid_check),
     Claim("cauchy-no-lln", SOURCE_GAN_A,
-          "Negative control for 'by the law of large numbers': with Cauchy data E|log D(x)| is infinite and the "
-          "running BCE has no limit.", cauchy_no_lln),
+          "'By the law of large numbers' the batch BCE has a limit; negative control: with Cauchy data "
+          "E|log D(x)| is infinite, so the pipeline must report no limit rather than print one.", cauchy_no_lln),
     Claim("clt-coverage", SOURCE_GAN_A,
           "The usual 95% CLT interval estimate +- 1.96 s_n/sqrt(n) covers the limit 95% of the time.",
           clt_coverage),
@@ -350,9 +380,10 @@ def judge(evidence: Evidence, assignment: Mapping[str, list[str]]) -> pd.DataFra
             continue
         try:
             rows.append({**head, **claim.judge(evidence, scenarios)})
-        except KeyError as err:
+        except (KeyError, IndexError, ValueError, TypeError) as err:
+            # An assigned scenario that does not report what the rule reads (wrong estimand, empty table).
             rows.append({**head, "scenario": ",".join(scenarios), "verdict": "not run",
-                         "detail": f"quantity not reported by the assigned scenario: {err}"})
+                         "detail": f"the assigned scenarios lack what the rule reads: {type(err).__name__}: {err}"})
     return pd.DataFrame(rows).reindex(columns=CLAIM_COLUMNS)
 
 
@@ -361,7 +392,8 @@ def markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
     lines = [
         "# Claims of the source texts, checked",
         "",
-        f"Seed {seed}, {replicates} replicates per scenario. Regenerate with `snakemake --cores N` "
+        f"Seed {seed}, {replicates} replicates per scenario (sweep points may set fewer). Regenerate with "
+        "`snakemake --cores N` "
         "(this file is `results/claims.md`; the tidy version is `results/claims.csv`).",
         "",
         "| claim | verdict | scenario | estimate (95% CI) | exact | evidence |",

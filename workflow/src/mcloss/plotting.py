@@ -112,8 +112,13 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
 
 
 def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Quantity], exact: dict,
-                 paths: int, title: str):
-    """Running estimates of the first ``paths`` replicates against the exact value and the CLT funnel."""
+                 paths: int, title: str, variances: dict | None = None):
+    """Running estimates of the first ``paths`` replicates against the exact value and the CLT funnel.
+
+    The funnel uses the exact asymptotic variance sigma^2 = lim n Var where the estimand
+    knows it (``variances``; right also for dependent data), else the mean squared SE at
+    the largest n.
+    """
     _style()
     fig, axes = _panels(len(quantities))
     n = sim.n.astype(float)
@@ -124,7 +129,10 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
         ax.plot([], [], "-", color=GREY, lw=0.8, label=f"{est.shape[0]} replicates")
         target = float(exact[q.name])
         rows = summary[summary.quantity == q.name].sort_values("n")
-        sigma = float(rows.mod_se.iloc[-1]) * math.sqrt(n[-1])
+        variance = float((variances or {}).get(q.name, float("nan")))
+        sigma = math.sqrt(max(variance, 0.0)) if np.isfinite(variance) else float("nan")
+        if not np.isfinite(sigma):
+            sigma = float(rows.mod_se.iloc[-1]) * math.sqrt(n[-1])
         centre = target if np.isfinite(target) else float(np.nanmedian(sim.estimate[q.name][:, -1]))
         visible = n >= min(10.0, n[-1])
         if np.isfinite(target):
@@ -183,8 +191,8 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
     """Quantities that must agree on every batch, on the same axes, and their largest deviation.
 
     Top: running estimates of ``paths`` replicates, left-hand side solid, right-hand side
-    as open markers. Bottom: the largest |left - right| over all replicates at each n
-    against the tolerance (exact zeros are drawn at the axis floor).
+    as open markers. Bottom: the largest |left - right| / max(1, |left|) over all replicates
+    at each n against the tolerance (exact zeros are drawn at the axis floor).
     """
     _style()
     count = len(identities)
@@ -208,7 +216,8 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
                       fontsize=8)
         top.legend(fontsize=7, frameon=False, loc="upper right")
         with np.errstate(invalid="ignore"):
-            dev = np.nanmax(np.abs(sim.estimate[ident.left] - sim.estimate[ident.right]), axis=0)
+            left = sim.estimate[ident.left]
+            dev = np.nanmax(np.abs(left - sim.estimate[ident.right]) / np.maximum(1.0, np.abs(left)), axis=0)
         exact_zero = dev == 0.0
         bottom.plot(n, np.maximum(dev, floor), "-", color="black", lw=0.8)
         bottom.plot(n[~exact_zero], dev[~exact_zero], "s", color="black", ms=2.5,
@@ -221,7 +230,7 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
         bottom.set_ylim(floor / 2, max(ident.tolerance * 100, float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1))
         bottom.set_xscale("log")
         bottom.set_xlabel("batch size $n$ (samples)")
-        bottom.set_ylabel(f"|difference| per batch ({units})")
+        bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch ({units})")
         bottom.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="center right")
     fig.suptitle(title, fontsize=9)
     return fig

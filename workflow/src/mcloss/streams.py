@@ -83,7 +83,7 @@ class MixtureSampler:
 
     Returns ``(label, value)`` with label 1.0 for ``first``. The labels and both
     candidate values are drawn for every sample so the stream never branches
-    on data (vectorised, and the same for every chunk size).
+    on data (vectorised). Its numbers depend on the chunk sizes (labels, then candidates, per chunk).
     """
 
     p: float

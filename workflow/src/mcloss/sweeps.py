@@ -132,6 +132,7 @@ class Sweep:
     x: str
     common_random_numbers: bool
     curve_points: int
+    point_figures: bool
     replicates: int | None
     batch_sizes: Mapping[str, int] | None
     quantities: tuple[str, ...] | None
@@ -230,6 +231,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     return Sweep(name=name, scenario=base, vary=tuple(pairs), x=x,
                  common_random_numbers=bool(entry.get("common_random_numbers", False)),
                  curve_points=int(entry.get("curve_points", DEFAULT_CURVE_POINTS)),
+                 point_figures=bool(entry.get("point_figures", False)),
                  replicates=entry.get("replicates"), batch_sizes=entry.get("batch_sizes"),
                  quantities=tuple(entry["quantities"]) if entry.get("quantities") else None, points=tuple(points))
 

@@ -57,7 +57,7 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Identity:
-    """Two quantities that must agree on every batch to ``tolerance`` (absolute)."""
+    """Two quantities that must agree on every batch: |left - right| <= tolerance x max(1, |left|)."""
 
     left: str
     right: str

@@ -23,6 +23,11 @@ pi (1 - pi) (E_data[-log D] - E_g[-log(1 - D)])^2. ``as_typeset: true`` adds the
 estimator exactly as typeset in the answer, (1/2m) sum log D(x_i) + sum log(1 - D(G(z_i))),
 with 1/(2m) on the first sum only: it has no limit, it grows like m.
 
+The generator is given either by the law p_g of G(z) (``generator: <distribution>``)
+or explicitly, ``generator: {latent: <distribution of z>, map: [g0, g1, ...]}`` with
+G(z) = g0 + g1 z + ...: then the fake stream draws z ~ p_z and the exact limit is
+computed as E_{z ~ p_z}[log(1 - D(G(z)))] by quadrature over p_z itself.
+
 D is a logistic discriminator, D(x) = sigmoid(c0 + c1 x + c2 x^2 + ...), or
 ``optimal``, D* evaluated from log-densities; every log D is formed from the
 logit (``log D = -softplus(-t)``), never from a rounded probability.
@@ -41,7 +46,19 @@ from ..errors import ConfigError
 from ..exact import expectation, jensen_shannon
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 from ..streams import IIDSampler, MixtureSampler, StreamSpec
-from .base import Estimand, ExactCheck, Quantity, TermStats
+from .base import Estimand, ExactCheck, Quantity
+
+
+def _scipy_expect(f, dist) -> float:
+    """E f(X) by the distribution's own expect() (NaN where it does not converge)."""
+    import warnings
+
+    import scipy.integrate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
+        value = dist.expect(lambda x: float(f(np.asarray([x]))[0]), epsabs=1e-12, epsrel=1e-12, limit=500)
+    return float(value)
 
 
 def _real_fraction(value, key: str) -> Fraction:
@@ -54,6 +71,15 @@ def _real_fraction(value, key: str) -> Fraction:
     return fraction
 
 
+def _coefficients(values, key: str, form: str) -> list[float]:
+    if not isinstance(values, list) or not values:
+        raise ConfigError(key, f"got {values!r}", f"a non-empty list of numbers: {form}")
+    for i, c in enumerate(values):
+        if not isinstance(c, numbers.Real) or isinstance(c, bool) or not math.isfinite(c):
+            raise ConfigError(f"{key}[{i}]", f"must be a finite number, got {c!r}", f"finite numbers of {form}")
+    return [float(c) for c in values]
+
+
 class GanDiscriminator(Estimand):
     """Batch BCE of a fixed discriminator on real and generated samples."""
 
@@ -62,7 +88,18 @@ class GanDiscriminator(Estimand):
     def __init__(self, spec, key):
         super().__init__(spec, key)
         self.data = make_distribution(spec.get("data"), f"{key}.data")
-        self.generator = make_distribution(spec.get("generator"), f"{key}.generator")
+        generator = spec.get("generator")
+        if isinstance(generator, dict) and "latent" in generator:
+            # G given explicitly: z ~ p_z (the latent), G(z) a polynomial map of z.
+            if set(generator) != {"latent", "map"}:
+                raise ConfigError(f"{key}.generator", f"got keys {sorted(generator)}",
+                                  "{latent: <distribution of z>, map: [g0, g1, ...]} or a distribution")
+            self.latent = make_distribution(generator["latent"], f"{key}.generator.latent")
+            self.g_map = _coefficients(generator["map"], f"{key}.generator.map", "g0 + g1 z + g2 z^2 + ...")
+            self.generator = None
+        else:
+            self.latent, self.g_map = None, None
+            self.generator = make_distribution(generator, f"{key}.generator")
         self.pi = _real_fraction(spec.get("real_fraction", 0.5), f"{key}.real_fraction")
         self.composition = spec.get("composition", "fixed")
         if self.composition not in ("fixed", "random"):
@@ -73,21 +110,32 @@ class GanDiscriminator(Estimand):
         disc = spec.get("discriminator", "optimal")
         if disc == "optimal":
             self.coefficients = None
-        elif isinstance(disc, dict) and set(disc) == {"logit"} and isinstance(disc["logit"], list) and disc["logit"]:
-            for i, c in enumerate(disc["logit"]):
-                if not isinstance(c, numbers.Real) or isinstance(c, bool) or not math.isfinite(c):
-                    raise ConfigError(f"{key}.discriminator.logit[{i}]", f"must be a finite number, got {c!r}",
-                                      "finite numbers c0, c1, ... of the logit c0 + c1 x + c2 x^2 + ...")
-            self.coefficients = [float(c) for c in disc["logit"]]
+        elif isinstance(disc, dict) and set(disc) == {"logit"}:
+            self.coefficients = _coefficients(disc["logit"], f"{key}.discriminator.logit",
+                                              "c0 + c1 x + c2 x^2 + ...")
         else:
             raise ConfigError(f"{key}.discriminator", f"got {disc!r}", "'optimal' or {logit: [c0, c1, ...]}")
+        if self.latent is not None and (self.coefficients is None or self.composition == "random"):
+            # D* and the mixture sampler need the density / a sampler of G(z) itself.
+            raise ConfigError(f"{key}.generator", "an explicit {latent, map} generator needs a logistic "
+                              "discriminator and fixed composition",
+                              "a distribution of G(z) for discriminator: optimal or composition: random")
 
     # --- streams and terms ------------------------------------------------------
     @property
     def streams(self):
         if self.composition == "random":
             return (StreamSpec("mixed", MixtureSampler(float(self.pi), self.data, self.generator)),)
-        return (StreamSpec("real", IIDSampler(self.data)), StreamSpec("fake", IIDSampler(self.generator)))
+        return (StreamSpec("real", IIDSampler(self.data)), StreamSpec("fake", IIDSampler(self.fake_law)))
+
+    @property
+    def fake_law(self):
+        """What the fake stream draws: z ~ p_z for an explicit G, else G(z) ~ p_g directly."""
+        return self.latent if self.latent is not None else self.generator
+
+    def fake_log_1md(self, z: np.ndarray) -> np.ndarray:
+        """log(1 - D(G(z))) of a fake stream draw (G the identity when the stream draws G(z))."""
+        return self.log_1md(z if self.g_map is None else polynomial_logit(z, self.g_map))
 
     @property
     def batch_unit(self) -> int:
@@ -120,7 +168,7 @@ class GanDiscriminator(Estimand):
         if stream == "real":
             return {"log_d_real": self.log_d(sample)}
         if stream == "fake":
-            return {"log_1md_fake": self.log_1md(sample)}
+            return {"log_1md_fake": self.fake_log_1md(sample)}
         label, value = sample
         return {"loss": -np.where(label == 1.0, self.log_d(value), self.log_1md(value)), "label": label}
 
@@ -168,23 +216,31 @@ class GanDiscriminator(Estimand):
 
     # --- exact limits -----------------------------------------------------------
     def _moments(self) -> tuple[float, float, float, float]:
-        """E_data[log D], E_g[log(1-D)] and the variances of log D(X), log(1-D(G(Z)))."""
-        e_real = expectation(self.log_d, self.data)
-        e_fake = expectation(self.log_1md, self.generator)
-        var_real = expectation(lambda x: self.log_d(x) ** 2, self.data) - e_real**2
-        var_fake = expectation(lambda x: self.log_1md(x) ** 2, self.generator) - e_fake**2
-        return e_real, e_fake, var_real, var_fake
+        """E_data[log D(X)], E_{p_z}[log(1-D(G(Z)))] and the variances of the two terms.
+
+        The variances integrate the centred square (not E f^2 - (E f)^2, which cancels
+        when the variance is small against the mean, e.g. near D* = 1/2).
+        """
+        if not hasattr(self, "_cached_moments"):
+            e_real = expectation(self.log_d, self.data)
+            e_fake = expectation(self.fake_log_1md, self.fake_law)
+            nan = float("nan")
+            var_real = expectation(lambda x: (self.log_d(x) - e_real) ** 2, self.data) if e_real == e_real else nan
+            var_fake = (expectation(lambda z: (self.fake_log_1md(z) - e_fake) ** 2, self.fake_law)
+                        if e_fake == e_fake else nan)
+            self._cached_moments = (e_real, e_fake, var_real, var_fake)
+        return self._cached_moments
 
     def exact(self):
         pi = float(self.pi)
-        e_real = expectation(self.log_d, self.data)
-        e_fake = expectation(self.log_1md, self.generator)
+        e_real, e_fake, _, _ = self._moments()
         bce = -(pi * e_real + (1 - pi) * e_fake)
         if self.composition == "random":
             return {"bce": bce, "real_share": pi}
         found = {"bce": bce, "e_real": e_real, "e_fake": e_fake, "value": e_real + e_fake}
         if self.as_typeset:
-            found["as_typeset"] = float("nan")   # grows like m: there is no limit
+            # (1/n) sum log D + sum log(1 - D): the second sum is ~ n_f E_g[log(1-D)], unbounded in n.
+            found["as_typeset"] = float("nan")
         return found
 
     def asymptotic_variance(self):
@@ -202,21 +258,41 @@ class GanDiscriminator(Estimand):
         return found
 
     def exact_checks(self):
-        if self.coefficients is not None:
-            return []
         if self.composition == "random":
             return []
-        value = self.exact()["value"]
-        jsd = jensen_shannon(self.data, self.generator)
-        return [
-            ExactCheck("value_at_optimal_D", value, -math.log(4.0) + 2.0 * jsd, 1e-7,
-                       "V(D*, G) = -log 4 + 2 JSD(p_data || p_g) (Goodfellow et al. 2014, Thm 1)"),
+        e_real, e_fake, _, _ = self._moments()
+        checks = [
+            # scipy's own expect() (one quad over the support) as an independent route.
+            ExactCheck("e_real_scipy_expect", e_real, _scipy_expect(self.log_d, self.data), 1e-7,
+                       "E_data[log D(X)] by scipy.stats' expect()"),
+            ExactCheck("e_fake_scipy_expect", e_fake, _scipy_expect(self.fake_log_1md, self.fake_law), 1e-7,
+                       "E_{p_z}[log(1 - D(G(Z)))] by scipy.stats' expect()"),
         ]
+        if self.latent is not None and len(self.g_map) == 2 and self.g_map[1] > 0:
+            # An increasing affine G pushes p_z forward to the same family, shifted and scaled:
+            # E_{p_z}[f(G(Z))] = E_{p_g}[f(X)] (change of variables), computed over p_g.
+            g0, g1 = self.g_map
+            pushed = self.latent.dist(*self.latent.args, **{**self.latent.kwds,
+                                                             "loc": g0 + g1 * self.latent.kwds.get("loc", 0.0),
+                                                             "scale": g1 * self.latent.kwds.get("scale", 1.0)})
+            checks.append(ExactCheck("e_fake_over_p_g", e_fake, expectation(self.log_1md, pushed), 1e-9,
+                                     "E over p_z of log(1-D(G(z))) = E over p_g = G#p_z of log(1-D(x))"))
+        if self.coefficients is None:
+            jsd = jensen_shannon(self.data, self.generator)
+            checks.append(ExactCheck("value_at_optimal_D", e_real + e_fake, -math.log(4.0) + 2.0 * jsd, 1e-7,
+                                     "V(D*, G) = -log 4 + 2 JSD(p_data || p_g) (Goodfellow et al. 2014, Thm 1)"))
+        return [c for c in checks if math.isfinite(c.value)]
 
     def describe(self):
         disc = "D = D* (optimal)" if self.coefficients is None else (
             "logit(D) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" x" if i == 1 else f" x^{i}"))
                                       for i, c in enumerate(self.coefficients)))
-        return (f"p_data = {describe(self.spec['data'])}, p_g = {describe(self.spec['generator'])}, "
+        if self.latent is not None:
+            gen = (f"G(z) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" z" if i == 1 else f" z^{i}"))
+                                           for i, c in enumerate(self.g_map))
+                   + f", z ~ {describe(self.spec['generator']['latent'])}")
+        else:
+            gen = f"p_g = {describe(self.spec['generator'])}"
+        return (f"p_data = {describe(self.spec['data'])}, {gen}, "
                 f"{disc}, real fraction {float(self.pi):g}"
                 + (" (random composition)" if self.composition == "random" else ""))
