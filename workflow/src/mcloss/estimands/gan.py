@@ -215,25 +215,29 @@ class GanDiscriminator(Estimand):
         return found
 
     # --- exact limits -----------------------------------------------------------
+    def _means(self) -> tuple[float, float]:
+        """E_data[log D(X)] and E_{p_z}[log(1-D(G(Z)))], by quadrature (cached)."""
+        if not hasattr(self, "_cached_means"):
+            self._cached_means = (expectation(self.log_d, self.data),
+                                  expectation(self.fake_log_1md, self.fake_law))
+        return self._cached_means
+
     def _moments(self) -> tuple[float, float, float, float]:
-        """E_data[log D(X)], E_{p_z}[log(1-D(G(Z)))] and the variances of the two terms.
+        """The two means and the variances of the two terms.
 
         The variances integrate the centred square (not E f^2 - (E f)^2, which cancels
         when the variance is small against the mean, e.g. near D* = 1/2).
         """
-        if not hasattr(self, "_cached_moments"):
-            e_real = expectation(self.log_d, self.data)
-            e_fake = expectation(self.fake_log_1md, self.fake_law)
-            nan = float("nan")
-            var_real = expectation(lambda x: (self.log_d(x) - e_real) ** 2, self.data) if e_real == e_real else nan
-            var_fake = (expectation(lambda z: (self.fake_log_1md(z) - e_fake) ** 2, self.fake_law)
-                        if e_fake == e_fake else nan)
-            self._cached_moments = (e_real, e_fake, var_real, var_fake)
-        return self._cached_moments
+        e_real, e_fake = self._means()
+        nan = float("nan")
+        var_real = expectation(lambda x: (self.log_d(x) - e_real) ** 2, self.data) if e_real == e_real else nan
+        var_fake = (expectation(lambda z: (self.fake_log_1md(z) - e_fake) ** 2, self.fake_law)
+                    if e_fake == e_fake else nan)
+        return e_real, e_fake, var_real, var_fake
 
     def exact(self):
         pi = float(self.pi)
-        e_real, e_fake, _, _ = self._moments()
+        e_real, e_fake = self._means()
         bce = -(pi * e_real + (1 - pi) * e_fake)
         if self.composition == "random":
             return {"bce": bce, "real_share": pi}
@@ -260,7 +264,7 @@ class GanDiscriminator(Estimand):
     def exact_checks(self):
         if self.composition == "random":
             return []
-        e_real, e_fake, _, _ = self._moments()
+        e_real, e_fake = self._means()
         checks = [
             # scipy's own expect() (one quad over the support) as an independent route.
             ExactCheck("e_real_scipy_expect", e_real, _scipy_expect(self.log_d, self.data), 1e-7,
