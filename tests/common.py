@@ -24,3 +24,31 @@ def snakemake(directory, *args):
          *map(str, args)],
         capture_output=True, text=True,
     )
+
+
+def first_problem(config):
+    """What snakemake would stop with, in its order: schema, defaults, estimands, sweeps (None: no problem)."""
+    from snakemake.utils import validate
+
+    from mcloss import sweeps
+    from mcloss.config import check, schema_error
+    from mcloss.errors import ConfigError
+
+    problem = schema_error(config, SCHEMA)
+    if problem is not None:
+        return str(problem)
+    validate(config, SCHEMA)
+    try:
+        check(config, SCHEMA)
+        sweeps.check(config)
+    except ConfigError as err:
+        return str(err)
+    return None
+
+
+def assert_one_line_error(message, key, allowed):
+    """``message`` is one line naming ``key`` and, after 'allowed:', mentioning ``allowed``."""
+    assert message is not None
+    assert message.startswith(f"config key {key}:"), message
+    assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
+    assert "\n" not in message

@@ -16,7 +16,7 @@ from mcloss.exact import log_binomial_coefficient
 from mcloss.grid import batch_grid
 from mcloss.streams import BernoulliSampler, scenario_key, stream_rng
 
-from test_config import first_problem
+from common import assert_one_line_error, first_problem
 
 BCE = {"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}
 
@@ -162,7 +162,4 @@ def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
     scenario = {**BCE, "labels": dict(BCE["labels"]), "model": dict(BCE["model"])}
     mutate(scenario)
     message = first_problem({"scenarios": {"g": scenario}})
-    assert message is not None
-    assert message.startswith(f"config key {key}:"), message
-    assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
-    assert "\n" not in message
+    assert_one_line_error(message, key, allowed)

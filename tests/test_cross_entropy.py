@@ -15,7 +15,7 @@ from mcloss.estimands.cross_entropy import log_softmax, smoothed_class_losses
 from mcloss.grid import batch_grid
 from mcloss.streams import CategoricalSampler, scenario_key, stream_rng
 
-from test_config import first_problem
+from common import assert_one_line_error, first_problem
 
 CE = {
     "estimand": "cross_entropy",
@@ -185,7 +185,4 @@ def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
     scenario = {**CE, "labels": dict(CE["labels"]), "model": dict(CE["model"])}
     mutate(scenario)
     message = first_problem({"scenarios": {"g": scenario}})
-    assert message is not None
-    assert message.startswith(f"config key {key}:"), message
-    assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
-    assert "\n" not in message
+    assert_one_line_error(message, key, allowed)

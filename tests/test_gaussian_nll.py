@@ -13,7 +13,7 @@ from mcloss.estimands import build
 from mcloss.grid import batch_grid
 from mcloss.streams import scenario_key, stream_rng
 
-from test_config import first_problem
+from common import assert_one_line_error, first_problem
 
 NLL = {
     "estimand": "gaussian_nll",
@@ -140,7 +140,4 @@ def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
     scenario = {**NLL, "data": dict(NLL["data"]), "model": dict(NLL["model"])}
     mutate(scenario)
     message = first_problem({"scenarios": {"g": scenario}})
-    assert message is not None
-    assert message.startswith(f"config key {key}:"), message
-    assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
-    assert "\n" not in message
+    assert_one_line_error(message, key, allowed)

@@ -12,17 +12,15 @@ import scipy.integrate
 import scipy.stats
 import yaml
 from PIL import Image
-from snakemake.utils import validate
 
 from mcloss import sweeps
-from mcloss.config import check, schema_error
 from mcloss.engine import simulate
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
 from mcloss.streams import scenario_key
 from mcloss.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
 
-from common import GAN, SCHEMA, snakemake
+from common import GAN, first_problem, snakemake
 
 OPTIMAL = {**copy.deepcopy(GAN), "discriminator": "optimal"}
 
@@ -30,20 +28,6 @@ OPTIMAL = {**copy.deepcopy(GAN), "discriminator": "optimal"}
 def config_with(sweep_entries, scenarios=None):
     return {"scenarios": scenarios or {"g": copy.deepcopy(GAN), "opt": copy.deepcopy(OPTIMAL)},
             "sweeps": sweep_entries}
-
-
-def first_problem(config):
-    """What snakemake would stop with: schema, then defaults, then estimands, then sweeps."""
-    problem = schema_error(config, SCHEMA)
-    if problem is not None:
-        return str(problem)
-    validate(config, SCHEMA)
-    try:
-        check(config, SCHEMA)
-        sweeps.check(config)
-    except ConfigError as err:
-        return str(err)
-    return None
 
 
 # --- names and expansion ---------------------------------------------------------------------------

@@ -210,6 +210,8 @@ def simulate(
             stream_stats, bad = stream_statistics(
                 draw, lambda sample, name=stream.name: estimand.terms(name, sample), counts[stream.name], chunk_size
             )
+            if stats.keys() & stream_stats.keys():
+                raise ValueError(f"{estimand.name}: streams share term names {sorted(stats.keys() & stream_stats.keys())}")
             stats.update(stream_stats)
             for term, count in bad.items():
                 nonfinite.setdefault(term, np.zeros(len(replicates), dtype=np.int64))[i] = count
