@@ -41,7 +41,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..distributions import describe, make_distribution
+from ..distributions import describe, log_density_ratio_polynomial, make_distribution
 from ..errors import ConfigError
 from ..exact import expectation, jensen_shannon
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
@@ -108,6 +108,7 @@ class GanDiscriminator(Estimand):
         if not isinstance(self.as_typeset, bool):
             raise ConfigError(f"{key}.as_typeset", f"got {self.as_typeset!r}", "true, false")
         disc = spec.get("discriminator", "optimal")
+        self.optimal_logit = None
         if disc == "optimal":
             self.coefficients = None
         elif isinstance(disc, dict) and set(disc) == {"logit"}:
@@ -120,6 +121,10 @@ class GanDiscriminator(Estimand):
             raise ConfigError(f"{key}.generator", "an explicit {latent, map} generator needs a logistic "
                               "discriminator and fixed composition",
                               "a distribution of G(z) for discriminator: optimal or composition: random")
+        if self.coefficients is None:
+            # logit D*(x) = log p_data(x) - log p_g(x): a polynomial where the laws allow it
+            # (normal/normal: a quadratic), else two logpdf calls per sample.
+            self.optimal_logit = log_density_ratio_polynomial(self.data, self.generator)
 
     # --- streams and terms ------------------------------------------------------
     @property
@@ -148,20 +153,27 @@ class GanDiscriminator(Estimand):
         real = n * self.pi.numerator // self.pi.denominator
         return {"real": real, "fake": n - real}
 
+    @property
+    def logit_coefficients(self) -> list[float] | None:
+        """Coefficients of logit D(x) as a polynomial in x (None: D* from log-densities)."""
+        return self.coefficients if self.coefficients is not None else self.optimal_logit
+
     def log_d(self, x: np.ndarray) -> np.ndarray:
         """log D(x)."""
-        if self.coefficients is None:
+        coefficients = self.logit_coefficients
+        if coefficients is None:
             lp, lg = self.data.logpdf(x), self.generator.logpdf(x)
             return lp - np.logaddexp(lp, lg)
-        t = polynomial_logit(x, self.coefficients)
+        t = polynomial_logit(x, coefficients)
         return log_sigmoid(t, out=t)  # in place: the hot path allocates one array per chunk
 
     def log_1md(self, x: np.ndarray) -> np.ndarray:
         """log(1 - D(x))."""
-        if self.coefficients is None:
+        coefficients = self.logit_coefficients
+        if coefficients is None:
             lp, lg = self.data.logpdf(x), self.generator.logpdf(x)
             return lg - np.logaddexp(lp, lg)
-        t = polynomial_logit(x, self.coefficients)
+        t = polynomial_logit(x, coefficients)
         return log1m_sigmoid(t, out=t)
 
     def terms(self, stream, sample):
