@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "src"))
 
+from machine import cpu_model  # noqa: E402
 from mcloss.jobstats import rule_totals  # noqa: E402
 
 
@@ -64,11 +65,6 @@ def run(tree: Path, config: Path, cores: int) -> dict:
     return {"wall_s": wall, "jobs": rules.get("(all)", {}).get("jobs", 0), "rules": rules}
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def report(name: str, measured: dict) -> None:

@@ -56,6 +56,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
+from machine import cpu_model  # noqa: E402
 from mcloss.engine import save, simulate  # noqa: E402
 from mcloss.estimands import TermStats, build  # noqa: E402
 from mcloss.grid import batch_grid  # noqa: E402
@@ -179,14 +180,6 @@ def measure_peak(config_path: str, scenario: str, n_max: int) -> tuple[float, fl
     return usage.ru_maxrss * scale, json.loads(output.strip().splitlines()[-1])["seconds"]
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def verdict(name: str, value: float) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from machine import cpu_model  # noqa: E402
 from mcloss.engine import simulate  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.grid import batch_grid  # noqa: E402
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args(argv)
     config = scratch_config(args.points, args.replicates, args.n_max)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; load average "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs; load average "
           f"{os.getloadavg()[0]:.2f} at start; {args.points} points x {args.replicates} replicates up to "
           f"n = {args.n_max}, --cores {args.cores}")
     with tempfile.TemporaryDirectory() as tmp:
