@@ -106,6 +106,13 @@ def test_rates_are_a_function_of_the_seed_and_the_replicate_keys_only():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_rates_do_not_depend_on_the_block_size(monkeypatch):
+    spec = {"bce_markov": CONFIG["scenarios"]["bce_markov"], "bern": BERNOULLI}
+    whole = rates(spec, seed=4, replicates=30, samples=1000)
+    monkeypatch.setattr(iid, "BLOCK", 7)
+    pd.testing.assert_frame_equal(rates(spec, seed=4, replicates=30, samples=1000), whole)
+
+
 # --- the verdict rule ----------------------------------------------------------------------
 def row(scenario, dependent, gof, serial, both=None, replicates=400, alpha=0.05):
     g, s = round(gof * replicates), round(serial * replicates)

@@ -54,6 +54,8 @@ import scipy.stats
 from .coverage import wilson_interval
 from .streams import Marginal, stream_rng
 
+#: Replicate streams tested together (memory: BLOCK x samples float64 values).
+BLOCK = 256
 #: Rates within this many binomial MCSE of alpha sit at alpha; beyond it they are above or below.
 K_MCSE = 4.0
 
@@ -136,12 +138,18 @@ def rejection_rates(streams, seed: int, key, replicates: int, samples: int, alph
     rows = []
     for index, stream in enumerate(streams):
         marginal = stream.sampler.marginal()
-        series = np.stack([np.asarray(marginal.values(stream.sampler.start(stream_rng(seed, key, index, r))(samples)))
-                           for r in range(replicates)])
-        x2, dof = pearson(series, marginal, bins)
-        q, constant = ljung_box(series, lags)
-        gof = scipy.stats.chi2.sf(x2, dof) <= alpha
-        serial = scipy.stats.chi2.sf(q, lags) <= alpha
+        gof, serial, constant = [], [], []
+        for start in range(0, replicates, BLOCK):
+            # Blocks of replicates bound memory (BLOCK x samples values); each row is its replicate's own stream.
+            draws = [stream.sampler.start(stream_rng(seed, key, index, r))(samples)
+                     for r in range(start, min(start + BLOCK, replicates))]
+            series = np.stack([np.asarray(marginal.values(d)) for d in draws])
+            x2, dof = pearson(series, marginal, bins)
+            q, flat = ljung_box(series, lags)
+            gof.append(scipy.stats.chi2.sf(x2, dof) <= alpha)
+            serial.append(scipy.stats.chi2.sf(q, lags) <= alpha)
+            constant.append(flat)
+        gof, serial, constant = np.concatenate(gof), np.concatenate(serial), np.concatenate(constant)
         critical = scipy.stats.chi2.isf(alpha, dof)
         inflation = float(marginal.inflation)
         theory = (float(scipy.stats.chi2.sf(critical / inflation, dof)) if 0.0 < inflation < math.inf
