@@ -148,3 +148,13 @@ def test_zip_figure_draws_finite_variance_quantities_and_says_why_not_otherwise(
     assert "b: no finite limit" in fig._suptitle.get_text()
     fig = zipplot.zip_figure(sim, qs[1:], {"b": float("nan")}, {"b": float("nan")}, "t")
     assert "not applicable" in fig.axes[0].texts[0].get_text()
+
+
+def test_binomial_mcse_is_the_agresti_coull_se_and_never_zero():
+    z2 = scipy.stats.norm.ppf(0.975) ** 2
+    for k, n in [(0, 50), (50, 50), (20, 400)]:
+        p = (k + z2 / 2) / (n + z2)
+        assert coverage.binomial_mcse(k, n) == pytest.approx(np.sqrt(p * (1 - p) / (n + z2)), rel=1e-12)
+        assert coverage.binomial_mcse(k, n) > 0
+    # Close to the plain binomial SE away from 0 and 1.
+    assert coverage.binomial_mcse(200, 400) == pytest.approx(np.sqrt(0.25 / 400), rel=0.01)

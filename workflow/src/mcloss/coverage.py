@@ -62,6 +62,19 @@ def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray,
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 
+def binomial_mcse(successes, trials) -> np.ndarray:
+    """MCSE of successes / trials, Agresti-Coull style: sqrt(p~ (1 - p~) / (n + z^2)), p~ = (k + z^2/2) / (n + z^2).
+
+    Unlike sqrt(p (1 - p) / n) it is not 0 at 0 or n successes, where the proportion is
+    still uncertain (z = 1.96).
+    """
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    z2 = float(scipy.stats.norm.ppf(0.975)) ** 2
+    adjusted = (k + z2 / 2.0) / (n + z2)
+    return np.sqrt(adjusted * (1.0 - adjusted) / (n + z2))
+
+
 def format_proportion(successes: int, trials: int, what: str = "coverage", why_not: str | None = None) -> str:
     """'coverage 0.951 [0.925, 0.968] (380/400)': the proportion with its 95% Wilson interval.
 

@@ -2,7 +2,7 @@
 
 A test run on one stream rejects or not, and which depends on the seed; what is a
 property of the test is its *rejection rate* over the R replicate streams of a
-scenario, a Binomial(R, rate) proportion reported with its MCSE and Wilson interval
+scenario, a Binomial(R, rate) proportion reported with its MCSE (Agresti-Coull, never 0) and Wilson interval
 (mcloss.coverage). On i.i.d. streams a valid level-alpha test rejects at rate alpha;
 a rate far above alpha on a stream with the right marginal law is size distortion
 or power against dependence.
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from .coverage import wilson_interval
+from .coverage import binomial_mcse, wilson_interval
 from .streams import Marginal, stream_rng
 
 #: Replicate streams tested together (memory: BLOCK x samples float64 values).
@@ -124,7 +124,7 @@ def check_stream(sampler, rng: np.random.Generator, size: int, bins: int = 50) -
 def _rate(rejections: int, replicates: int) -> dict[str, float]:
     low, high = wilson_interval(rejections, replicates)
     rate = rejections / replicates
-    return {"rejections": int(rejections), "rate": rate, "mcse": math.sqrt(rate * (1 - rate) / replicates),
+    return {"rejections": int(rejections), "rate": rate, "mcse": float(binomial_mcse(rejections, replicates)),
             "ci_low": float(low), "ci_high": float(high)}
 
 
