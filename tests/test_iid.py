@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 import yaml
-from common import ROOT, SCHEMA
+from common import GAN, ROOT, SCHEMA, assert_one_line_error, first_problem
 
 from mcloss import claims, iid
 from mcloss.estimands import build
@@ -158,3 +158,10 @@ def test_verdict_on_the_default_chain_does_not_depend_on_the_seed(seed):
     out = claims.iid_check(ev, ["bce_markov", "bern"])
     assert out["verdict"] == "partly holds", out["detail"]
     assert out["exact"] == 0.05 and out["ci_low"] < out["estimate"] < out["ci_high"]
+
+
+@pytest.mark.parametrize("key, value, allowed", [("iid_alpha", 0.7, "<= 0.5"), ("iid_alpha", 0.0, "> 0"),
+                                                 ("iid_lags", 0, ">= 1"), ("iid_samples", 10, ">= 1000")])
+def test_bad_iid_settings_are_one_line_config_errors(key, value, allowed):
+    config = {"scenarios": {"s": GAN}, "analysis": {key: value}}
+    assert_one_line_error(first_problem(config), f"analysis.{key}", allowed)
