@@ -121,3 +121,21 @@ def test_claims_table_and_report(results):
     html = (results / "report.html").read_text(errors="replace")
     for name in ("convergence.png", "paths.png", "clt.png", "summary.csv", "claims.csv"):
         assert name in html
+
+
+def test_iid_rates_coverage_table_and_zip_plots_are_written(results):
+    from mcloss.coverage import COVERAGE_COLUMNS
+    from mcloss.iid import IID_COLUMNS
+
+    iid = pd.concat([pd.read_csv(results / "tables" / "scenarios" / s / "iid.csv") for s in ("unseen", "optimal")])
+    assert list(iid.columns) == IID_COLUMNS
+    # Every replicate's streams are tested: R = 30 trials per rate, and the Wilson interval brackets it.
+    assert (iid.replicates == 30).all() and (iid.gof_ci_low <= iid.gof_rate).all()
+    cells = pd.read_csv(results / "tables" / "coverage.csv")
+    assert list(cells.columns) == COVERAGE_COLUMNS and len(cells) > 0
+    assert (cells.covered <= cells.replicates).all()
+    excluded = pd.read_csv(results / "tables" / "coverage_excluded.csv")
+    assert not set(zip(cells.scenario, cells.quantity)) & set(zip(excluded.scenario, excluded.quantity))
+    for scenario in ("unseen", "optimal"):
+        assert (results / "figures" / scenario / "zip.pdf").read_bytes().startswith(b"%PDF")
+        assert (results / "figures" / scenario / "zip.png").read_bytes().startswith(b"\x89PNG")

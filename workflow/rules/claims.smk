@@ -1,18 +1,22 @@
 rule iid_check:
-    """Chi-squared goodness of fit and lag-1 independence of each stream's draws (replicate 0's streams)."""
+    """Rejection rates of Pearson's chi-squared and the Ljung-Box test over all replicate streams (mcloss.iid)."""
     output:
         "results/tables/scenarios/{scenario}/iid.csv",
     params:
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
+        replicates=lambda wildcards: replicates(wildcards.scenario),
         samples=config["analysis"]["iid_samples"],
+        alpha=config["analysis"]["iid_alpha"],
+        lags=config["analysis"]["iid_lags"],
+        bins=50,
     log:
         "results/logs/iid_check/{scenario}.log",
     benchmark:
         "results/benchmarks/iid_check/{scenario}.tsv"
     resources:
-        mem_mb=500,
+        mem_mb=1000,
         runtime=10,
     threads: 1
     conda:

@@ -37,6 +37,11 @@ for _sweep in SWEEPS.values():
 RANDOM_NAMES = mcloss.sweeps.random_names(SWEEPS)
 
 SCENARIOS = list(SPECS)
+try:
+    # 128-bit stream keys; two scenarios drawing different numbers must not share one.
+    KEYS = mcloss.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
 FIGURES = ["convergence", "paths", "clt"]
 TABLES = ["summary", "convergence", "identities", "exact_checks"]
 
@@ -57,10 +62,11 @@ def scenario_key(name):
     """Key of a scenario's random streams: the stable hash of the name it draws from.
 
     That is its own name, or its sweep's under common_random_numbers (so every
-    point of such a sweep uses the same streams). Shadows mcloss.streams.scenario_key
-    for the rules, which all call it with the scenario's name.
+    point of such a sweep uses the same streams), checked for collisions at parse time
+    (mcloss.streams.unique_keys). Shadows mcloss.streams.scenario_key for the rules,
+    which all call it with the scenario's name.
     """
-    return mcloss.streams.scenario_key(RANDOM_NAMES.get(name, name))
+    return KEYS[name]
 
 
 def replicates(scenario):
@@ -116,6 +122,10 @@ def all_outputs():
         for ext in ("pdf", "png")
     ]
     outputs += [f"results/figures/sweeps/{sweep}.{ext}" for sweep in SWEEPS for ext in ("pdf", "png")]
+    # Zip plots of the CLT interval (coverage.smk); a scenario without a finite-variance limit gets a
+    # figure saying so, since which limits exist is known only after rule exact has run.
+    outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
+    outputs += ["results/tables/coverage.csv"]
     return outputs
 
 

@@ -14,8 +14,9 @@ from mcloss.tables import write_table  # noqa: E402
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True)
-write_table(iid, out.iid_csv, "Chi-squared goodness of fit and lag-1 autocorrelation of each stream's draws.",
-            "tab:iid")
+write_table(iid, out.iid_csv, "Rejection rates of Pearson's chi-squared goodness-of-fit test and the Ljung-Box test "
+            "of serial dependence at alpha over all replicate streams of each scenario, with binomial MCSEs and "
+            "95% Wilson intervals.", "tab:iid")
 evidence = claims.Evidence(
     summary=pd.read_csv(inp.summary), convergence=pd.read_csv(inp.convergence),
     identities=pd.read_csv(inp.identities), exact_checks=pd.read_csv(inp.exact_checks), iid=iid,

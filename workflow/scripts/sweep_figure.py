@@ -19,7 +19,8 @@ curve = pd.read_csv(inp.curve)
 base = build(p.spec, f"scenarios.{p.scenario}")
 # The points' own quantities (a varied key may change the set), as their convergence tables name them.
 meaning = dict(zip(convergence.quantity, convergence.meaning))
-quantities = [Quantity(name, name, meaning[name]) for name in (p.quantities or meaning)]
+units = sweeps.quantity_units(p.spec, [point["values"] for point in p.points])
+quantities = [Quantity(name, name, meaning[name], unit=units[name]) for name in (p.quantities or meaning)]
 title = (f"{w.sweep}: {p.x} swept in {p.scenario} ({base.describe()})\n"
          f"R = {p.replicates} replicates per point, seed {p.seed}"
          + (", common random numbers across points" if p.common_random_numbers else ", independent points"))

@@ -28,6 +28,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import coverage, iid
+
 CLAIM_COLUMNS = ["claim_id", "source", "statement", "scenario", "quantity", "exact", "estimate", "ci_low",
                  "ci_high", "verdict", "evidence", "rule", "detail"]
 RATE_BAND = (-0.55, -0.45)
@@ -259,31 +261,8 @@ def dependent_data(ev: Evidence, s: list[str]) -> dict:
 
 
 def iid_check(ev: Evidence, s: list[str]) -> dict:
-    table = ev.iid[ev.iid.scenario.isin(s)]
-    independent = table[~table.dependent.astype(bool)]
-    dependent = table[table.dependent.astype(bool)]
-    passes = bool((independent.gof_p > 1e-3).all() and (independent.lag1_p > 1e-3).all())
-    chi2_flags = bool((dependent.gof_p <= 1e-3).all())
-    lag1_flags = bool((dependent.lag1_p <= 1e-3).all())
-    if not passes or dependent.empty:
-        verdict = "refuted" if not passes else "inconclusive"
-    elif chi2_flags:
-        verdict = "holds"
-    elif lag1_flags:
-        # Pearson's test checks the marginal law only; serial dependence needs another test.
-        verdict = "partly holds"
-    else:
-        verdict = "refuted"
-    worst = independent.gof_p.min() if not independent.empty else float("nan")
-    detail = (f"{len(independent)} i.i.d. streams: smallest chi-squared p = {worst:.3g}, smallest lag-1 p = "
-              f"{independent.lag1_p.min():.3g}; {len(dependent)} dependent streams: chi-squared p = "
-              + ", ".join(f"{p:.3g}" for p in dependent.gof_p) + "; lag-1 p = "
-              + ", ".join(f"{p:.3g}" for p in dependent.lag1_p))
-    return {"scenario": ",".join(s), "quantity": "", "exact": np.nan, "estimate": np.nan, "ci_low": np.nan,
-            "ci_high": np.nan, "verdict": verdict, "evidence": "results/tables/iid.csv",
-            "rule": "every i.i.d. stream passes chi-squared and lag-1 tests at p > 0.001; holds if chi-squared "
-                    "also flags every dependent stream (p <= 0.001), partly holds if only the lag-1 test does",
-            "detail": detail}
+    result = iid.judge_claim(ev.iid, s)
+    return {"scenario": ",".join(s), "evidence": "results/tables/iid.csv", **result}
 
 
 def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
@@ -303,18 +282,19 @@ def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
 
 
 def clt_coverage(ev: Evidence, s: list[str]) -> dict:
-    row = ev.row(s[0], "bce")
-    rows = ev.summary[(ev.summary.scenario == s[0]) & (ev.summary.quantity == "bce")].sort_values("n")
-    rows = rows[np.isfinite(rows.coverage)]
-    small = rows.iloc[0]
-    near = abs(row.coverage - 0.95) <= Z_LIMIT * max(row.coverage_mcse, 1e-9)
-    out = _base(row, fig(s[0], "clt"), "holds" if near else "refuted",
-                "coverage of the 95% CLT interval at the largest n within 4 MCSE of 0.95",
-                f"coverage at n = {int(row.n_max):,}: {row.coverage:.3f} +- {row.coverage_mcse:.3f}; at n = "
-                f"{int(small.n)}: {small.coverage:.3f} +- {small.coverage_mcse:.3f}; lowest over n: "
-                f"{rows.coverage.min():.3f} at n = {int(rows.loc[rows.coverage.idxmin(), 'n'])}")
-    out.update(estimate=row.coverage, exact=0.95, ci_low=row.coverage - 1.96 * row.coverage_mcse,
-               ci_high=row.coverage + 1.96 * row.coverage_mcse, quantity="bce coverage")
+    # Every scenario of the run with a finite-variance limit, at every n (mcloss.coverage); ``s`` names the
+    # scenarios the claim was assigned, all of which are among them.
+    independent = coverage.independent_scenarios(ev.iid)
+    cells, excluded = coverage.coverage_cells(ev.summary, ev.variances, independent)
+    result = coverage.judge(cells, excluded)
+    out = {"scenario": ",".join(s), "quantity": "coverage (all judged cells)", "exact": coverage.NOMINAL,
+           "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "verdict": result["verdict"],
+           "evidence": "results/tables/coverage.csv", "rule": result["rule"], "detail": result["detail"]}
+    if not cells.empty:
+        # The headline number: the lowest coverage of any judged cell, with its Wilson interval.
+        low = cells.loc[cells.coverage.idxmin()]
+        out.update(quantity=f"lowest coverage ({low.scenario}/{low.quantity}, n = {int(low.n):,})",
+                   estimate=float(low.coverage), ci_low=float(low.wilson_low), ci_high=float(low.wilson_high))
     return out
 
 

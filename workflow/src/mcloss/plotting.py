@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 import scipy.stats  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .coverage import describe_coverage  # noqa: E402
 from .engine import Simulation  # noqa: E402
 from .estimands import Quantity  # noqa: E402
 from .provenance import as_text  # noqa: E402
@@ -176,8 +177,7 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
         for x in (-Z95, Z95):
             ax.axvline(x, color=GREY, ls=":", lw=0.9)
         rate = convergence[convergence.quantity == q.name].iloc[0]
-        note = (f"coverage {rate.coverage:.3f} ± {rate.coverage_mcse:.3f}" if np.isfinite(target)
-                else "no finite limit:\ncentred at the median")
+        note = describe_coverage(rate.coverage, rate.replicates, target)
         ax.text(0.03, 0.95, note, transform=ax.transAxes, fontsize=7, va="top")
         ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
         ax.set_ylabel("density")

@@ -112,6 +112,17 @@ def leaf_keys(spec: Any, prefix: str = "") -> list[str]:
     return keys
 
 
+def quantity_units(base: Mapping[str, Any], points: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Unit of every quantity of a sweep's points (``points``: their varied values), from their estimands."""
+    units: dict[str, str] = {}
+    for point in points:
+        spec: Mapping[str, Any] = base
+        for dotted, value in point.items():
+            spec = with_value(spec, dotted, value)
+        units.update({q.name: q.unit for q in build(spec, "sweep point").quantities})
+    return units
+
+
 @dataclass(frozen=True)
 class Point:
     """One grid point of a sweep: a scenario named after the sweep and its values."""

@@ -1,0 +1,186 @@
+"""Coverage across n and scenarios: Wilson intervals, the judgment, its claim and the zip plot."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from mcloss import claims, coverage, zipplot
+from mcloss.engine import Simulation
+from mcloss.estimands import Quantity, build
+
+
+# --- Wilson intervals and formatting ------------------------------------------------------
+@pytest.mark.parametrize("trials", [1, 7, 50, 400, 10_000])
+def test_wilson_interval_equals_scipy_binomtest(trials):
+    ks = sorted({0, 1, trials // 3, trials // 2, trials - 1, trials})
+    low, high = coverage.wilson_interval(np.array(ks), trials)
+    for k, lo, hi in zip(ks, low, high):
+        ci = scipy.stats.binomtest(k, trials).proportion_ci(confidence_level=0.95, method="wilson")
+        assert lo == pytest.approx(ci.low, abs=1e-12) and hi == pytest.approx(ci.high, abs=1e-12)
+    assert np.isnan(coverage.wilson_interval(0, 0)[0])
+
+
+def test_proportions_are_never_printed_as_nan_or_zero_width():
+    text = coverage.format_proportion(400, 400)
+    assert text.startswith("coverage 1.000 [0.99") and "0.000" not in text.split("[")[1].split(",")[1]
+    assert coverage.describe_coverage(float("nan"), 400, 1.0) == \
+        "coverage: not applicable: degenerate or non-finite estimates"
+    assert "not applicable: no finite limit" in coverage.describe_coverage(0.9, 400, float("nan"))
+    for text in (coverage.describe_coverage(float("nan"), 400, 1.0), coverage.format_proportion(0, 0)):
+        assert "nan" not in text and "+-" not in text
+
+
+@pytest.mark.parametrize("exact, variance, reason", [
+    (1.0, 2.0, None),
+    (float("nan"), float("nan"), "no finite limit"),
+    (1.0, float("inf"), "infinite asymptotic variance"),
+    (1.0, float("nan"), "asymptotic variance unknown"),
+    (1.0, 0.0, "zero asymptotic variance"),
+])
+def test_exclusion_reasons(exact, variance, reason):
+    got = coverage.exclusion_reason(exact, variance)
+    assert got == reason if reason is None else got.startswith(reason)
+
+
+# --- the judgment --------------------------------------------------------------------------
+def summary(scenario, quantity, coverages, n=(10, 100, 1000), replicates=400, exact=1.0):
+    return pd.DataFrame({"scenario": scenario, "quantity": quantity, "n": list(n), "replicates": replicates,
+                         "exact": exact, "coverage": list(coverages)})
+
+
+def judged(frames, variances, independent):
+    cells, excluded = coverage.coverage_cells(pd.concat(frames, ignore_index=True), variances, independent)
+    return coverage.judge(cells, excluded), cells, excluded
+
+
+NOMINAL3 = (0.95, 0.9475, 0.9525)
+
+
+@pytest.mark.parametrize("frames, independent, verdict", [
+    ([summary("a", "q", NOMINAL3), summary("b", "q", NOMINAL3)], {"a": True, "b": True}, "holds"),
+    ([summary("a", "q", (0.78, 0.95, 0.95)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
+     "partly holds"),                                            # small n only
+    ([summary("a", "q", NOMINAL3), summary("b", "q", (0.6, 0.6, 0.6))], {"a": True, "b": False},
+     "partly holds"),                                            # dependent data, at every n
+    ([summary("a", "q", (0.95, 0.95, 0.80)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
+     "refuted"),                                                 # i.i.d. and off at the largest n
+    ([summary("a", "q", (0.95, 0.95, 1.0)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
+     "refuted"),                                                 # over-coverage counts too
+    ([summary("a", "q", NOMINAL3, exact=float("nan"))], {"a": True}, "inconclusive"),
+])
+def test_each_branch_of_the_coverage_rule(frames, independent, verdict):
+    variances = {"a": {"q": 1.0}, "b": {"q": 1.0}}
+    result, _, _ = judged(frames, variances, independent)
+    assert result["verdict"] == verdict, result["detail"]
+
+
+def test_infinite_zero_and_unknown_variances_are_excluded_and_listed():
+    frames = [summary("a", "q", NOMINAL3), summary("t3", "bce", (0.5, 0.5, 0.5)),
+              summary("half", "min_bce", (1.0, 1.0, 1.0)), summary("u", "q", (0.5, 0.5, 0.5))]
+    variances = {"a": {"q": 1.0}, "t3": {"bce": float("inf")}, "half": {"min_bce": 0.0}, "u": {}}
+    result, cells, excluded = judged(frames, variances, {"a": True, "t3": True, "half": True, "u": True})
+    assert set(cells.scenario) == {"a"} and result["verdict"] == "holds"
+    assert set(excluded.scenario) == {"t3", "half", "u"}
+    assert "t3/bce (infinite asymptotic variance" in result["detail"]
+
+
+def test_cells_carry_counts_wilson_intervals_and_the_two_mcse_listing():
+    _, cells, _ = judged([summary("a", "q", (0.90, 0.94, 1.0), replicates=400)], {"a": {"q": 1.0}}, {"a": True})
+    assert cells.covered.tolist() == [360, 376, 400]
+    mcse = np.sqrt(0.95 * 0.05 / 400)
+    assert cells.mcse_at_nominal.iloc[0] == pytest.approx(mcse, rel=1e-12)
+    assert cells.nominal_2mcse.tolist() == [False, True, False]
+    assert cells.wilson_high.iloc[2] == pytest.approx(1.0, abs=1e-12) and cells.wilson_low.iloc[2] < 0.995
+
+
+def test_the_verdict_bound_is_bonferroni_over_the_judged_cells():
+    assert coverage.verdict_threshold(1) == pytest.approx(scipy.stats.norm.isf(0.005), rel=1e-12)
+    assert coverage.verdict_threshold(500) == pytest.approx(scipy.stats.norm.isf(0.01 / 1000), rel=1e-12)
+
+
+def test_the_claim_reads_every_scenario_and_n_and_the_iid_table():
+    frames = pd.concat([summary("gan", "bce", (0.78, 0.95, 0.95)), summary("markov", "mle_p", (0.6, 0.6, 0.6))])
+    iid_table = pd.DataFrame({"scenario": ["gan", "gan", "markov"], "dependent": [False, False, True]})
+    ev = claims.Evidence(summary=frames, convergence=pd.DataFrame(columns=["scenario"]), identities=pd.DataFrame(),
+                         exact_checks=pd.DataFrame(), iid=iid_table,
+                         variances={"gan": {"bce": 1.0}, "markov": {"mle_p": 2.0}})
+    out = claims.clt_coverage(ev, ["gan"])
+    assert out["verdict"] == "partly holds"
+    assert out["estimate"] == 0.6 and out["ci_low"] < 0.6 < out["ci_high"] and "markov/mle_p" in out["quantity"]
+    # The same small-n failure in the i.i.d. scenario, now at its largest n too: refuted.
+    frames = pd.concat([summary("gan", "bce", (0.78, 0.95, 0.85)), summary("markov", "mle_p", (0.6, 0.6, 0.6))])
+    ev.summary = frames
+    assert claims.clt_coverage(ev, ["gan"])["verdict"] == "refuted"
+
+
+def test_small_n_is_the_smallest_grid_point_of_at_least_ten():
+    assert coverage.small_n([1, 3, 6, 10, 18, 32]) == 10
+    assert coverage.small_n([1, 2, 16, 100]) == 16
+    assert coverage.small_n([2, 4]) == 2
+
+
+# --- zip plots ------------------------------------------------------------------------------
+def test_zip_ranks_intervals_by_abs_z_and_the_misses_are_the_top_ones():
+    rng = np.random.default_rng(2)
+    est, se = 3.0 + rng.standard_normal(1000) * 0.1, np.full(1000, 0.1)
+    data = zipplot.zip_data(est, se, 3.0)
+    z = np.abs(est - 3.0) / se
+    assert data["covers"].mean() == np.mean(z <= 1.959963984540054)
+    assert np.all(np.diff(data["centile"]) > 0)
+    first_miss = np.argmax(~data["covers"])
+    assert data["covers"][:first_miss].all() and not data["covers"][first_miss:].any()
+    # Interval midpoints are the errors: ranked, their |z| is sorted ascending.
+    assert np.allclose(np.abs(data["low"] + data["high"]) / 2 / 0.1, np.sort(z), rtol=1e-12)
+
+
+def test_zip_figure_draws_finite_variance_quantities_and_says_why_not_otherwise():
+    rng = np.random.default_rng(5)
+    n = np.array([4, 16, 64])
+    est = 1.0 + rng.standard_normal((60, 3)) / np.sqrt(n)
+    sim = Simulation(n=n, replicates=np.arange(60), estimate={"a": est, "b": est}, se={"a": 1 / np.sqrt(n) + 0 * est,
+                     "b": 1 / np.sqrt(n) + 0 * est}, nonfinite={})
+    qs = [Quantity("a", "a", "first", unit="probability"), Quantity("b", "b", "second")]
+    fig = zipplot.zip_figure(sim, qs, {"a": 1.0, "b": float("nan")}, {"a": 1.0, "b": float("nan")}, "t")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2 and all("(probability)" in ax.get_xlabel() for ax in axes)
+    assert [ax.get_title().split(":")[0] for ax in axes] == ["n = 16", "n = 64"]
+    assert "b: no finite limit" in fig._suptitle.get_text()
+    fig = zipplot.zip_figure(sim, qs[1:], {"b": float("nan")}, {"b": float("nan")}, "t")
+    assert "not applicable" in fig.axes[0].texts[0].get_text()
+
+
+def test_binomial_mcse_is_the_agresti_coull_se_and_never_zero():
+    z2 = scipy.stats.norm.ppf(0.975) ** 2
+    for k, n in [(0, 50), (50, 50), (20, 400)]:
+        p = (k + z2 / 2) / (n + z2)
+        assert coverage.binomial_mcse(k, n) == pytest.approx(np.sqrt(p * (1 - p) / (n + z2)), rel=1e-12)
+        assert coverage.binomial_mcse(k, n) > 0
+    # Close to the plain binomial SE away from 0 and 1.
+    assert coverage.binomial_mcse(200, 400) == pytest.approx(np.sqrt(0.25 / 400), rel=0.01)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_coverage_verdict_on_default_scenarios_does_not_depend_on_the_seed(seed):
+    import yaml
+    from common import ROOT
+
+    from mcloss.engine import simulate
+    from mcloss.grid import batch_grid
+    from mcloss.streams import scenario_key
+    from mcloss.summarise import summary_table
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    frames, variances, independent = [], {}, {}
+    for name in ("gan_balanced", "bce_markov", "bce_vs_ce2"):
+        estimand = build(config["scenarios"][name], name)
+        sim = simulate(estimand, batch_grid(1, 2000, 8, estimand.batch_unit), range(config["replicates"]), seed,
+                       scenario_key(name))
+        frames.append(summary_table(name, estimand.name, sim, estimand.quantities, estimand.exact()))
+        variances[name] = estimand.asymptotic_variance()
+        independent[name] = not any(s.sampler.marginal().dependent for s in estimand.streams)
+    result, cells, _ = judged(frames, variances, independent)
+    # Nominal at the largest n for the i.i.d. scenarios; the Markov chain under-covers at every n.
+    assert result["verdict"] == "partly holds", result["detail"]
+    markov = cells[(cells.scenario == "bce_markov") & (cells.quantity == "mle_p")]
+    assert (markov.wilson_high < 0.9).all()

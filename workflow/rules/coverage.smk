@@ -1,0 +1,67 @@
+rule coverage_table:
+    """Coverage of the CLT interval at every n of every scenario with a finite-variance limit (mcloss.coverage)."""
+    input:
+        summary="results/tables/summary.csv",
+        exact=expand("results/exact/{scenario}.json", scenario=SCENARIOS),
+        iid=expand(
+            "results/tables/scenarios/{scenario}/iid.csv",
+            scenario=[s for s in SCENARIOS if s not in SWEEP_OF],
+        ),
+    output:
+        csv="results/tables/coverage.csv",
+        markdown="results/tables/coverage.md",
+        latex="results/tables/coverage.tex",
+        excluded="results/tables/coverage_excluded.csv",
+        excluded_markdown="results/tables/coverage_excluded.md",
+        excluded_latex="results/tables/coverage_excluded.tex",
+    log:
+        "results/logs/coverage_table.log",
+    benchmark:
+        "results/benchmarks/coverage_table.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/coverage_table.py"
+
+
+rule zip_plot:
+    """Zip plots (Morris et al. 2019) of the CLT interval at a small n and at the largest n."""
+    input:
+        simulations=simulations,
+        exact="results/exact/{scenario}.json",
+    output:
+        pdf=report(
+            "results/figures/{scenario}/zip.pdf",
+            caption="../report/zip.rst",
+            category="Figures",
+            subcategory="{scenario}",
+            labels={"scenario": "{scenario}", "figure": "zip", "format": "pdf"},
+        ),
+        png=report(
+            "results/figures/{scenario}/zip.png",
+            caption="../report/zip.rst",
+            category="Figures",
+            subcategory="{scenario}",
+            labels={"scenario": "{scenario}", "figure": "zip", "format": "png"},
+        ),
+    params:
+        spec=scenario_spec,
+        seed=config["seed"],
+        replicates=lambda wildcards: replicates(wildcards.scenario),
+        batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
+    log:
+        "results/logs/zip_plot/{scenario}.log",
+    benchmark:
+        "results/benchmarks/zip_plot/{scenario}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/zip_plot.py"
