@@ -73,11 +73,14 @@ def _accurate(value: float, error: float) -> bool:
 
 def _piece(integrand, absolute, a: float, b: float, rtol: float) -> float:
     """int_a^b f p; NaN where an infinite tail of |f| p is divergent; raises where unresolved."""
-    value, error, warned = _quad(integrand, a, b, rtol)
+    infinite = math.isinf(a) or math.isinf(b)
     abs_value, abs_error, abs_warned = _quad(absolute, a, b, rtol)
-    if not (warned or abs_warned) and _accurate(value, error) and _accurate(abs_value, abs_error):
-        return value
-    if not (math.isinf(a) or math.isinf(b)):
+    settled = not abs_warned and _accurate(abs_value, abs_error)
+    if settled or not infinite:
+        value, error, warned = _quad(integrand, a, b, rtol)
+        if settled and not warned and _accurate(value, error):
+            return value
+    if not infinite:
         if _accurate(value, error):
             return value   # a warning with a small error estimate (an integrable singularity)
         raise InaccurateQuadrature(f"quadrature on [{a:g}, {b:g}] did not converge (estimate {value:.6g} +- "

@@ -46,6 +46,7 @@ CONVERGENCE_COLUMNS = [
     "fit_min_n", "fit_points", "iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high", "median", "iqr",
     "max_emp_se", "estimand", "unit", "mean_finite", "var_finite", "term_tail_index", "expected_slope",
     "declared_bias", "limit_kind", "limit_reason", "tails_reason", "unresolved", "nonfinite", "verdict", "reason",
+    "verdict_slope_of",
 ]
 
 
@@ -216,7 +217,7 @@ def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quant
             # No variance (or no limit): a CLT interval, its z and its coverage do not exist.
             row.update(ci_low=np.nan, ci_high=np.nan, z_score=np.nan, coverage=np.nan, coverage_mcse=np.nan)
         verdict = judge_quantity(row)
-        row.update(verdict=verdict.verdict, reason=verdict.reason)
+        row.update(verdict=verdict.verdict, reason=verdict.reason, verdict_slope_of=verdict.slope_of)
         if verdict.verdict in ("degenerate",):
             row.update(ci_low=np.nan, ci_high=np.nan, z_score=np.nan, coverage=np.nan, coverage_mcse=np.nan)
         rows.append(row)
