@@ -10,7 +10,8 @@ from mcloss import plotting  # noqa: E402
 from mcloss.engine import load  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.provenance import record  # noqa: E402
-from mcloss.results import read_exact, read_variances  # noqa: E402
+from mcloss.results import read_analysis, read_exact, read_variances  # noqa: E402
+from mcloss.summarise import no_variance  # noqa: E402
 
 p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
 estimand = build(p.spec, f"scenarios.{w.scenario}")
@@ -23,7 +24,8 @@ provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.
 figures = {
     "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title),
     "paths": plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
-                                   read_variances(inp.exact)),
+                                   read_variances(inp.exact),
+                                   [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]),
     "clt": plotting.clt_figure(sim, convergence, estimand.quantities, limits, title),
 }
 for name, fig in figures.items():

@@ -336,12 +336,23 @@ def iid_check(ev: Evidence, s: list[str]) -> dict:
 
 
 def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
-    row = ev.row(s[0], "bce")
-    return _base(row, fig(s[0], "paths"), status(row),
-                 "the claim 'by the law of large numbers the batch BCE has a limit' is refuted when the BCE has no "
-                 "limit (E|log D| infinite: Cauchy data with a linear logit) and holds when it converges (e.g. "
-                 "normal data, or heavy but finite-mean tails such as t(1.05): slower, not absent)",
-                 _describe_rate(row))
+    rows = [ev.row(name, "bce") for name in s]
+    converging = [r for r in rows if converges(r)]
+    limitless = [r for r in rows if r.verdict in (v.NO_LIMIT, v.RANDOM_LIMIT)]
+    if len(converging) == len(rows):
+        verdict = "holds"
+    elif len(limitless) == len(rows):
+        verdict = "refuted"
+    elif converging and limitless and len(converging) + len(limitless) == len(rows):
+        verdict = "partly holds"
+    else:
+        verdict = "inconclusive"
+    return _base(rows[0], fig(s[0], "paths"), verdict,
+                 "over the assigned scenarios' BCE: holds if every one converges (at n^-1/2 or slower: heavy but "
+                 "finite-mean tails such as t(3) with a quadratic logit, or t(1.05), still have a limit), refuted if "
+                 "none has a limit (E|log D| infinite: Cauchy data with a linear logit), partly holds if some do "
+                 "and some do not, inconclusive if any verdict is",
+                 "; ".join(f"{r.scenario}: {_describe_rate(r)}" for r in rows))
 
 
 def clt_coverage(ev: Evidence, s: list[str]) -> dict:

@@ -91,7 +91,7 @@ def _piece(integrand, absolute, a: float, b: float, rtol: float) -> float:
                                    "exact value unknown")
     if decay <= DIVERGENT_DECAY:
         return float("nan")
-    value, error = _log_space(integrand, a, b, rtol)
+    value, error = _log_space(integrand, a, b, rtol, decay)
     if not _accurate(value, error):
         raise InaccurateQuadrature(f"log-space quadrature of the tail on [{a:g}, {b:g}] did not converge "
                                    f"(estimate {value:.6g} +- {error:.2g}): exact value unknown")
@@ -150,15 +150,23 @@ def tail_mass_decay(absolute: Callable[[float], float], a: float, b: float) -> f
     return None
 
 
-def _log_space(integrand, a: float, b: float, rtol: float) -> tuple[float, float]:
+def _log_space(integrand, a: float, b: float, rtol: float, decay: float) -> tuple[float, float]:
+    """The tail integral in log space, out to where the shell masses (shrinking by 10^-decay per decade
+    of x) fall below 1e-16 of the first, or x ~ 1e150 (x^2 still finite); a geometric remainder beyond is added and
+    counted in the error estimate."""
     g = _log_map(a, b)(integrand)
-    edges = np.concatenate([[0.0, 1.0, 3.0], np.arange(1, _SHELLS * 2 + 1) * math.log(10.0)])
-    value = error = 0.0
+    decades = 150 if not math.isfinite(decay) else int(min(150, math.ceil(16.0 / decay) + 2))
+    edges = np.concatenate([[0.0, 1.0, 3.0], np.arange(1, decades + 1) * math.log(10.0)])
+    value = error = last = 0.0
     for lo, hi in zip(edges[:-1], edges[1:]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
-            v, e = scipy.integrate.quad(g, lo, hi, limit=200, epsabs=1e-15, epsrel=rtol)
-        value, error = value + v, error + e
+            last, e = scipy.integrate.quad(g, lo, hi, limit=200, epsabs=1e-16, epsrel=rtol)
+        value, error = value + last, error + e
+    if math.isfinite(decay) and decay > 0:
+        ratio = 10.0 ** -decay
+        remainder = last * ratio / (1.0 - ratio)
+        value, error = value + remainder, error + 0.1 * abs(remainder)
     return value, error
 
 

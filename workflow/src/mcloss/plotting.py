@@ -112,12 +112,13 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
 
 
 def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Quantity], exact: dict,
-                 paths: int, title: str, variances: dict | None = None):
+                 paths: int, title: str, variances: dict | None = None, no_variance: Sequence[str] = ()):
     """Running estimates of the first ``paths`` replicates against the exact value and the CLT funnel.
 
     The funnel uses the exact asymptotic variance sigma^2 = lim n Var where the estimand
     knows it (``variances``; right also for dependent data), else the mean squared SE at
-    the largest n.
+    the largest n. Quantities in ``no_variance`` (E term^2 infinite) have no funnel: the
+    interquartile band of all replicates at each n is drawn instead.
     """
     _style()
     fig, axes = _panels(len(quantities))
@@ -135,9 +136,14 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             sigma = float(rows.mod_se.iloc[-1]) * math.sqrt(n[-1])
         centre = target if np.isfinite(target) else float(np.nanmedian(sim.estimate[q.name][:, -1]))
         visible = n >= min(10.0, n[-1])
+        if q.name in no_variance:
+            with np.errstate(invalid="ignore"):
+                q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
+            ax.fill_between(n, q25, q75, color=LIGHT, lw=0, zorder=0,
+                            label=f"IQR of all {sim.estimate[q.name].shape[0]} replicates (variance infinite)")
         if np.isfinite(target):
             ax.axhline(target, color="black", lw=1.2, label="exact limit")
-            if np.isfinite(sigma):
+            if np.isfinite(sigma) and q.name not in no_variance:
                 half = Z95 * sigma / np.sqrt(n)
                 ax.plot(n, target + half, "--", color="black", lw=0.9, label=r"exact $\pm 1.96\,\sigma/\sqrt{n}$")
                 ax.plot(n, target - half, "--", color="black", lw=0.9)
