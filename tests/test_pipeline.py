@@ -121,3 +121,14 @@ def test_claims_table_and_report(results):
     html = (results / "report.html").read_text(errors="replace")
     for name in ("convergence.png", "paths.png", "clt.png", "summary.csv", "claims.csv"):
         assert name in html
+
+
+def test_verdicts_and_summary_page_are_written_without_claim_scenarios(results):
+    from mcloss.verdicts import COLUMNS, VERDICTS
+
+    table = pd.read_csv(results / "verdicts.csv")
+    assert list(table.columns) == COLUMNS
+    assert set(table.scenario) == {"unseen", "optimal"} and set(table.verdict) <= set(VERDICTS)
+    page = (results / "SUMMARY.md").read_text()
+    assert page.startswith("# What this run found") and "`unseen`" in page and "`optimal`" in page
+    assert "figures/unseen/convergence.png" in page and "every claim is `not run`" in page

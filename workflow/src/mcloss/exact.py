@@ -113,7 +113,11 @@ def _log_map(a: float, b: float):
         # x = end + sign * width * (e^u - 1), dx = width e^u du
         def g(u):
             x = end + sign * width * math.expm1(u)
-            return fn(x) * width * math.exp(u) if math.isfinite(x) else 0.0
+            if not math.isfinite(x):
+                return 0.0
+            with np.errstate(over="ignore"):
+                # far out a density's x^2 may overflow: its logpdf is then -inf, the weight 0
+                return fn(x) * width * math.exp(u)
         return g
 
     return pulled_back
