@@ -153,6 +153,9 @@ def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_
             "slope_ci_high": float(high), "fit_min_n": int(n[use][0]), "fit_points": int(use.sum())}
 
 
+IQR_COLUMNS = ("iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high")
+
+
 def iqr_rate(estimates: np.ndarray, n: np.ndarray, min_n: int, resample: np.ndarray) -> dict[str, float]:
     """Slope of log IQR (across replicates) on log n with a bootstrap 95% CI: a spread that needs no variance."""
     use = n >= min_n
@@ -161,8 +164,10 @@ def iqr_rate(estimates: np.ndarray, n: np.ndarray, min_n: int, resample: np.ndar
     x = np.log(n[use].astype(np.float64))
     est = estimates[:, use]
 
+    quantile = np.quantile if np.isfinite(est).all() else np.nanquantile   # the NaN-aware one sorts slowly
+
     def spread(block):
-        q75, q25 = np.nanquantile(block, [0.75, 0.25], axis=-2)
+        q75, q25 = quantile(block, [0.75, 0.25], axis=-2)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(q75 - q25)
 
@@ -199,13 +204,16 @@ def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quant
             q25, median, q75 = (float(v) for v in np.nanquantile(est[:, -1], [0.25, 0.5, 0.75]))
             max_spread = float(np.nanmax(every["emp_se"])) if np.isfinite(every["emp_se"]).any() else np.nan
         bias_b = float(info.get("bias_per_n", 0.0) or 0.0)
+        # The IQR's slope (a bootstrap of quantiles: costly) only where the verdict may rest on it.
+        needs_iqr = no_variance(info) or info.get("mean_finite") is not True
         row = {
             "scenario": scenario, "quantity": q.name, "meaning": q.meaning, "exact": float(exact[q.name]),
             "n_max": int(sim.n[-1]), "replicates": int(last["replicates"][0]), "estimate": mean,
             "estimate_mcse": mcse, "ci_low": mean - Z95 * mcse, "ci_high": mean + Z95 * mcse,
             "z_score": float(last["bias"][0] / mcse) if mcse > 0 else np.nan,
             "coverage": float(last["coverage"][0]), "coverage_mcse": float(last["coverage_mcse"][0]), **rate,
-            **iqr_rate(est, sim.n, min_n, resample), "median": median, "iqr": q75 - q25, "max_emp_se": max_spread,
+            **(iqr_rate(est, sim.n, min_n, resample) if needs_iqr else dict.fromkeys(IQR_COLUMNS, np.nan)),
+            "median": median, "iqr": q75 - q25, "max_emp_se": max_spread,
             "estimand": estimand, "unit": q.unit, "mean_finite": info.get("mean_finite"),
             "var_finite": info.get("var_finite"), "term_tail_index": info.get("term_index", np.nan),
             "expected_slope": info.get("expected_slope", np.nan), "declared_bias": bias_b / float(sim.n[-1]),
