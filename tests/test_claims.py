@@ -262,3 +262,13 @@ def test_dependent_data_verdict_flips_when_the_chain_is_made_iid(stay, verdict):
 def test_cauchy_verdict_flips_when_the_data_are_normal(data, verdict):
     row = claims.cauchy_no_lln(evidence_from_runs({"c": {**GAN, "data": data}}), ["c"])
     assert row["verdict"] == verdict, row["detail"]
+
+
+@pytest.mark.parametrize("logit, verdict", [([-0.5, 1.5], "refuted"), ([-40.0, 0.0], "holds")])
+def test_misplaced_scaling_flips_when_the_discriminator_ignores_the_fakes(logit, verdict):
+    # With D = sigmoid(-40) everywhere, log(1 - D) ~ -4e-18: the unscaled fake sum stays below rounding over
+    # the grid, and the estimator as typeset sits on the scaled limit.
+    spec = {**GAN, "data": {"dist": "norm", "loc": 0.0, "scale": 1.0}, "discriminator": {"logit": logit},
+            "as_typeset": True}
+    row = claims.gan_misplaced_scaling(evidence_from_runs({"g": spec}, replicates=30, n_max=10_000), ["g"])
+    assert row["verdict"] == verdict, row["detail"]
