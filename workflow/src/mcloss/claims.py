@@ -347,12 +347,14 @@ def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
         verdict = "partly holds"
     else:
         verdict = "inconclusive"
-    return _base(rows[0], fig(s[0], "paths"), verdict,
-                 "over the assigned scenarios' BCE: holds if every one converges (at n^-1/2 or slower: heavy but "
+    out = _base(rows[0], fig(s[0], "paths"), verdict,
+                "over the assigned scenarios' BCE: holds if every one converges (at n^-1/2 or slower: heavy but "
                  "finite-mean tails such as t(3) with a quadratic logit, or t(1.05), still have a limit), refuted if "
                  "none has a limit (E|log D| infinite: Cauchy data with a linear logit), partly holds if some do "
-                 "and some do not, inconclusive if any verdict is",
-                 "; ".join(f"{r.scenario}: {_describe_rate(r)}" for r in rows))
+                "and some do not, inconclusive if any verdict is",
+                "; ".join(f"{r.scenario}: {_describe_rate(r)}" for r in rows))
+    out["scenario"] = ",".join(s)
+    return out
 
 
 def clt_coverage(ev: Evidence, s: list[str]) -> dict:
@@ -446,8 +448,10 @@ CLAIMS = (
           "An i.i.d. sampling hypothesis can be checked with Pearson's chi-squared test.", iid_check,
           "simulation", ()),
     Claim("cauchy-no-lln", SOURCE_GAN_A,
-          "'By the law of large numbers' the batch BCE has a limit; negative control: with Cauchy data "
-          "E|log D(x)| is infinite, so the pipeline must report no limit rather than print one.", cauchy_no_lln,
+          "'By the law of large numbers' the batch BCE has a limit. Checked where it fails (Cauchy data: "
+          "E|log D(x)| is infinite, the pipeline must report no limit rather than print one) and where it holds "
+          "only just (t(3) data, quadratic logit: finite mean, infinite variance, slower convergence).",
+          cauchy_no_lln,
           "simulation", ("gan_discriminator",)),
     Claim("clt-coverage", SOURCE_GAN_A,
           "The usual 95% CLT interval estimate +- 1.96 s_n/sqrt(n) covers the limit 95% of the time.",
