@@ -117,7 +117,7 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
 
     The funnel uses the exact asymptotic variance sigma^2 = lim n Var where the estimand
     knows it (``variances``; right also for dependent data), else the mean squared SE at
-    the largest n. Quantities in ``no_variance`` (E term^2 infinite) have no funnel: the
+    the largest n. Quantities in ``no_variance`` (E term^2 infinite, or no deterministic limit) have no funnel: the
     interquartile band of all replicates at each n is drawn instead.
     """
     _style()
@@ -140,7 +140,7 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             with np.errstate(invalid="ignore"):
                 q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
             ax.fill_between(n, q25, q75, color=LIGHT, lw=0, zorder=0,
-                            label=f"IQR of all {sim.estimate[q.name].shape[0]} replicates (variance infinite)")
+                            label=f"IQR of all {sim.estimate[q.name].shape[0]} replicates (no CLT funnel)")
         if np.isfinite(target):
             ax.axhline(target, color="black", lw=1.2, label="exact limit")
             if np.isfinite(sigma) and q.name not in no_variance:
