@@ -66,8 +66,11 @@ def _title(q: Quantity) -> str:
 
 def _finish(fig, axes, title: str) -> None:
     """One legend for all panels, below them, and the scenario as the title."""
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
+    # The first panel that has a legend (a panel may only hold a note, e.g. no CLT without a variance).
+    handles, labels = next((found for found in (ax.get_legend_handles_labels() for ax in axes) if found[1]),
+                           ([], []))
+    if labels:
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=9)
 
 
@@ -162,12 +165,25 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
     return fig
 
 
-def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str):
-    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density."""
+def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str,
+               no_variance: Sequence[str] = ()):
+    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density.
+
+    Quantities in ``no_variance`` have no CLT to compare with: their panel says so instead.
+    """
     _style()
     fig, axes = _panels(len(quantities))
     grid = np.linspace(-4.5, 4.5, 301)
     for ax, q in zip(axes, quantities):
+        if q.name in no_variance:
+            ax.text(0.5, 0.5, "no finite variance or no limit:\nno CLT standardisation\n(see the paths figure)",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
+            ax.set_ylabel("density")
+            ax.set_title(_title(q), fontsize=8)
+            continue
         target = float(exact[q.name])
         est, se = sim.estimate[q.name][:, -1], sim.se[q.name][:, -1]
         centre = target if np.isfinite(target) else float(np.nanmedian(est))
