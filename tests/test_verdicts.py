@@ -226,3 +226,26 @@ def test_verdict_table_has_the_promised_columns_and_a_summary_without_claims():
     page = findings.summary_page(table, claims, 1, 20, {"t3": [("paths", "figures/t3/paths.png")]})
     assert "every claim is `not run`" in page and "figures/t3/paths.png" in page
     assert f"| {v.SLOWER} | {int((table.verdict == v.SLOWER).sum())} |" in page
+
+
+@pytest.mark.parametrize("law", [scipy.stats.t(1.5), scipy.stats.t(2.5), scipy.stats.pareto(1.5),
+                                 scipy.stats.pareto(2.5), scipy.stats.lomax(3.5), scipy.stats.invgamma(1.5),
+                                 scipy.stats.cauchy(), scipy.stats.fisk(1.5), scipy.stats.genpareto(0.4),
+                                 scipy.stats.f(3, 5), scipy.stats.betaprime(2, 1.5)])
+def test_table_tail_indices_agree_with_scipys_closed_form_mean_and_variance(law):
+    # scipy's stats('mv') (closed forms; its numerical moment() is not reliable in heavy tails: pareto(2.5)
+    # gets a negative third moment) is finite iff the index exceeds 1 (mean) and 2 (variance).
+    alpha = min(tails.tail_index(law, "left"), tails.tail_index(law, "right"))
+    with np.errstate(all="ignore"):
+        mean, var = (float(x) for x in law.stats("mv"))
+    assert math.isfinite(mean) == (alpha > 1) and math.isfinite(var) == (alpha > 2), (law.dist.name, alpha)
+
+
+def test_undeclared_quantities_fall_back_on_the_exact_values():
+    class Plain(type(build({"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}, "s"))):
+        def term_tails(self):
+            return {}
+
+    report = tails.reports(Plain({"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}},
+                                 "s"))["bce"]
+    assert report.mean_finite is True and report.var_finite is True and "no term tails declared" in report.reason
