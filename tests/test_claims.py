@@ -58,7 +58,8 @@ def test_label_smoothing_follows_the_quantity_verdict(ce, expected):
 @pytest.mark.parametrize("min_bce, holds, expected", [(v.CONVERGES, True, "holds"), (v.CONVERGES, False, "refuted"),
                                                       (v.INCONCLUSIVE, True, "inconclusive")])
 def test_bce_bernoulli_mle_needs_the_identity_and_both_limits(min_bce, holds, expected):
-    ev = evidence([ok("b", "mle_p"), ok("b", "min_bce", min_bce)], identities=identity("b", "bce", "bce_binomial", holds))
+    ev = evidence([ok("b", "mle_p"), ok("b", "min_bce", min_bce)],
+                  identities=identity("b", "bce", "bce_binomial", holds))
     assert claims.bce_bernoulli_mle(ev, ["b"])["verdict"] == expected
 
 

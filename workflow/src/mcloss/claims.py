@@ -35,10 +35,7 @@ from . import verdicts as v
 
 CLAIM_COLUMNS = ["claim_id", "source", "statement", "scenario", "quantity", "exact", "estimate", "ci_low",
                  "ci_high", "verdict", "evidence", "rule", "detail", "evidence_kind", "quantity_verdict"]
-RATE_BAND = (-0.55, -0.45)
 Z_LIMIT = 4.0
-NO_SHRINK = -0.25
-ROUNDING = 1e-12
 VERDICTS = ("holds", "refuted", "partly holds", "inconclusive", "not run")
 EVIDENCE_KINDS = ("simulation", "algebraic (code check)", "both")
 
