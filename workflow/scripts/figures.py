@@ -23,7 +23,7 @@ provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.
                     batch_sizes=p.batch_sizes, analysis=p.analysis)
 no_clt = [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]
 figures = {
-    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title),
+    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title, sim),
     "paths": plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
                                    read_variances(inp.exact),
                                    no_clt),

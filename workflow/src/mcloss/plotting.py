@@ -66,9 +66,12 @@ def _title(q: Quantity) -> str:
 
 def _finish(fig, axes, title: str) -> None:
     """One legend for all panels, below them, and the scenario as the title."""
-    # The first panel that has a legend (a panel may only hold a note, e.g. no CLT without a variance).
-    handles, labels = next((found for found in (ax.get_legend_handles_labels() for ax in axes) if found[1]),
-                           ([], []))
+    # Every distinct entry over the panels (they may differ: no CLT or an IQR where there is no variance).
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    labels, handles = list(entries), list(entries.values())
     if labels:
         fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=9)
@@ -80,13 +83,20 @@ def _log_n_axis(ax) -> None:
 
 
 def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantities: Sequence[Quantity],
-                       title: str):
-    """Log-log RMSE (EmpSE where there is no limit) vs n with a 95% MCSE band and an n^-1/2 line."""
+                       title: str, sim: Simulation | None = None):
+    """Log-log RMSE (EmpSE where there is no limit) vs n with a 95% MCSE band and an n^-1/2 line.
+
+    Where the verdict rests on the IQR across replicates (no finite variance: RMSE and its MCSE
+    do not exist), that IQR is drawn from ``sim`` instead, with theory's slope as the reference.
+    """
     _style()
     fig, axes = _panels(len(quantities))
     for ax, q in zip(axes, quantities):
         rows = summary[summary.quantity == q.name].sort_values("n")
         rate = convergence[convergence.quantity == q.name].iloc[0]
+        if sim is not None and rate.get("verdict_slope_of") == "iqr":
+            _iqr_panel(ax, sim, q, rate)
+            continue
         has_limit = np.isfinite(rate.exact)
         y = rows.rmse if has_limit else rows.emp_se
         err = rows.rmse_mcse if has_limit else rows.emp_se_mcse
@@ -112,6 +122,27 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
                 f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom")
     _finish(fig, axes, title)
     return fig
+
+
+def _iqr_panel(ax, sim: Simulation, q: Quantity, rate: pd.Series) -> None:
+    n = sim.n.astype(float)
+    with np.errstate(invalid="ignore"):
+        q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
+    iqr = q75 - q25
+    ok = np.isfinite(iqr) & (iqr > 0)
+    ax.plot(n[ok], iqr[ok], "s-", color="black", ms=2.5, lw=1.0, label="IQR across replicates (no finite variance)")
+    expected = float(rate.get("expected_slope", np.nan))
+    if ok.any() and np.isfinite(expected):
+        anchor_n, anchor_y = n[ok][-1], iqr[ok][-1]
+        ax.plot(n, anchor_y * (n / anchor_n) ** expected, ":", color=GREY, lw=1.2,
+                label=rf"theory $\propto n^{{{expected:.3g}}}$")
+    if ok.any():
+        ax.set_yscale("log")
+    _log_n_axis(ax)
+    ax.set_ylabel(f"IQR of the estimate ({q.unit})")
+    ax.set_title(_title(q), fontsize=8)
+    ax.text(0.03, 0.04, f"IQR slope {rate.iqr_slope:.3f}\n95% CI [{rate.iqr_slope_ci_low:.3f}, "
+            f"{rate.iqr_slope_ci_high:.3f}]\n{rate.verdict}", transform=ax.transAxes, fontsize=7, va="bottom")
 
 
 def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Quantity], exact: dict,
