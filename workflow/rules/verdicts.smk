@@ -4,23 +4,25 @@ rule verdicts:
         convergence="results/tables/convergence.csv",
         claims="results/claims.csv",
     output:
-        csv=report("results/verdicts.csv", caption="../report/verdicts.rst", category="Claims"),
+        csv=report(
+            "results/verdicts.csv", caption="../report/verdicts.rst", category="Claims"
+        ),
         markdown="results/verdicts.md",
         latex="results/verdicts.tex",
         summary="results/SUMMARY.md",
-    params:
-        seed=config["seed"],
-        replicates=config["replicates"],
-        figures=summary_figures(),
     log:
         "results/logs/verdicts.log",
     benchmark:
         "results/benchmarks/verdicts.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        seed=config["seed"],
+        replicates=config["replicates"],
+        figures=summary_figures(),
     script:
         "../scripts/verdicts.py"
