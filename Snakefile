@@ -20,6 +20,7 @@ include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/coverage.smk"
+include: "workflow/rules/verdicts.smk"
 
 
 rule all:
@@ -28,4 +29,7 @@ rule all:
         "results/tables/benchmarks.csv",
         "results/claims.csv",
         "results/claims.md",
+        "results/verdicts.csv",
+        "results/verdicts.md",
+        "results/SUMMARY.md",
     default_target: True

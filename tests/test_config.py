@@ -73,3 +73,27 @@ def test_explicit_generator_needs_a_logistic_discriminator():
     config = config_with(lambda c: c["scenarios"]["g"].update(
         generator={"latent": {"dist": "norm"}, "map": [1.0, 1.0]}, discriminator="optimal"))
     assert first_problem(config).startswith("config key scenarios.g.generator: an explicit")
+
+
+BCE = {"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}
+
+
+@pytest.mark.parametrize("claims, key, allowed", [
+    ({"ce2-equals-bce": ["g"]}, "claims.ce2-equals-bce[0]", "binary_cross_entropy"),       # wrong estimand
+    ({"gan-limit-pz": ["g", "nope"]}, "claims.gan-limit-pz[1]", "g"),                     # unknown scenario
+    ({"no-such-claim": ["g"]}, "claims.no-such-claim", "gan-limit-pz"),                   # unknown claim id
+    ({"gan-misplaced-scaling": ["g"]}, "claims.gan-misplaced-scaling[0]", "as_typeset: True"),
+    ({"gan-real-fraction": ["g"]}, "claims.gan-real-fraction[1]", "2 scenario names"),
+])
+def test_claims_mapping_is_checked_before_any_job(claims, key, allowed):
+    assert_one_line_error(first_problem(config_with(lambda c: c.update(claims=claims))), key, allowed)
+
+
+def test_claims_left_at_their_defaults_may_name_absent_scenarios_but_not_wrong_ones():
+    assert first_problem(config_with(lambda c: None)) is None                             # all defaults, absent
+    assert first_problem(config_with(lambda c: c.update(claims={"gan-limit-pz": ["g"]}))) is None
+    # A default-mapped name that exists with the wrong estimand is still an error.
+    wrong = config_with(lambda c: c["scenarios"].update(bce_vs_ce2=copy.deepcopy(GAN)))
+    assert_one_line_error(first_problem(wrong), "claims.ce2-equals-bce[0]", "binary_cross_entropy")
+    right = config_with(lambda c: c["scenarios"].update(bce_vs_ce2=copy.deepcopy(BCE)))
+    assert first_problem(right) is None

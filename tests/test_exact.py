@@ -155,10 +155,21 @@ def test_variance_of_a_constant_term_is_zero_not_rounding(gan_spec):
 
 
 def test_slowly_converging_tails_are_not_called_divergent():
-    # E|X| is finite for t(1.1) although QUADPACK cannot integrate its tail to tolerance:
-    # that must stop the job (unknown exact value), never read as "no limit".
-    from mcloss.exact import InaccurateQuadrature
-
-    with pytest.raises(InaccurateQuadrature):
-        expectation(lambda x: -np.logaddexp(0, -(-0.5 + 1.5 * x)), scipy.stats.t(1.1))
+    # E|X| is finite for t(1.1) although QUADPACK cannot integrate its tail to tolerance: the tail is
+    # integrated again in log space, never read as "no limit". Reference: the integral in u = F(x).
+    dist = scipy.stats.t(1.1)
+    log_d = lambda x: -np.logaddexp(0, -(-0.5 + 1.5 * x))  # noqa: E731
+    reference = sum(scipy.integrate.quad(lambda u: log_d(dist.ppf(u)), a, b, limit=500, epsabs=1e-14,
+                                         epsrel=1e-12)[0]
+                    for a, b in [(0, 1e-12), (1e-12, 1e-8), (1e-8, 1e-4), (1e-4, 0.5), (0.5, 1)])
+    assert expectation(log_d, dist) == pytest.approx(reference, abs=1e-9)
     assert math.isnan(expectation(np.abs, scipy.stats.t(0.9)))          # E|X| = infinity
+
+
+def test_an_unsettled_tail_raises_rather_than_guessing():
+    from mcloss.exact import InaccurateQuadrature, tail_mass_decay
+
+    # Shell masses decaying by 0.01 decades per decade: neither clearly finite nor infinite.
+    assert tail_mass_decay(lambda x: x ** -1.01 if x > 0 else 0.0, 1.0, math.inf) is None
+    with pytest.raises(InaccurateQuadrature):
+        expectation(np.abs, scipy.stats.t(1.01))

@@ -139,3 +139,14 @@ def test_iid_rates_coverage_table_and_zip_plots_are_written(results):
     for scenario in ("unseen", "optimal"):
         assert (results / "figures" / scenario / "zip.pdf").read_bytes().startswith(b"%PDF")
         assert (results / "figures" / scenario / "zip.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_verdicts_and_summary_page_are_written_without_claim_scenarios(results):
+    from mcloss.verdicts import COLUMNS, VERDICTS
+
+    table = pd.read_csv(results / "verdicts.csv")
+    assert list(table.columns) == COLUMNS
+    assert set(table.scenario) == {"unseen", "optimal"} and set(table.verdict) <= set(VERDICTS)
+    page = (results / "SUMMARY.md").read_text()
+    assert page.startswith("# What this run found") and "`unseen`" in page and "`optimal`" in page
+    assert "figures/unseen/convergence.png" in page and "every claim is `not run`" in page

@@ -129,6 +129,16 @@ def all_outputs():
     return outputs
 
 
+def summary_figures():
+    """Per drawn scenario, (figure name, path relative to results/) for the links in SUMMARY.md."""
+    drawn = [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
+    found = {s: [(figure, f"figures/{s}/{figure}.png") for figure in FIGURES] for s in drawn}
+    for sweep in SWEEPS:
+        for point in SWEEPS[sweep].points:
+            found.setdefault(point.name, [("sweep", f"figures/sweeps/{sweep}.png")])
+    return found
+
+
 # Sweeps (rules in sweeps.smk).
 def sweep_base_spec(wildcards):
     return config["scenarios"][SWEEPS[wildcards.sweep].scenario]

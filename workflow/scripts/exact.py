@@ -8,12 +8,23 @@ import dataclasses  # noqa: E402
 import json  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
+from mcloss.exact import InaccurateQuadrature  # noqa: E402
+from mcloss.tails import quantity_analysis  # noqa: E402
 
 w = snakemake.wildcards  # noqa: F821
 estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821
-exact = estimand.exact()
-variances = estimand.asymptotic_variance()
-checks = [dataclasses.asdict(c) for c in estimand.exact_checks()]
+unresolved = ""
+try:
+    exact = estimand.exact()
+    variances = estimand.asymptotic_variance()
+    checks = [dataclasses.asdict(c) for c in estimand.exact_checks()]
+except InaccurateQuadrature as err:
+    # Unknown, not absent: the verdicts say "inconclusive" with this reason.
+    log.warning("exact values unresolved: %s", err)
+    unresolved = str(err)
+    exact = {q.name: float("nan") for q in estimand.quantities}
+    variances, checks = {}, []
+analysis = quantity_analysis(estimand, unresolved)
 for name, value in exact.items():
     log.info("%s -> %r", name, value)
 for check in checks:
@@ -22,4 +33,7 @@ with open(snakemake.output[0], "w") as fh:  # noqa: F821
     # NaN (no finite limit) is written as JSON null.
     json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()},
                "variances": {k: (v if v == v else None) for k, v in variances.items()},
-               "checks": checks}, fh, indent=2)
+               "checks": checks,
+               "analysis": {q: {k: (None if isinstance(v, float) and v != v else
+                                    (str(v) if isinstance(v, float) and abs(v) == float("inf") else v))
+                                for k, v in info.items()} for q, info in analysis.items()}}, fh, indent=2)

@@ -10,7 +10,8 @@ from mcloss import plotting  # noqa: E402
 from mcloss.engine import load  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.provenance import record  # noqa: E402
-from mcloss.results import read_exact, read_variances  # noqa: E402
+from mcloss.results import read_analysis, read_exact, read_variances  # noqa: E402
+from mcloss.summarise import no_variance  # noqa: E402
 
 p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
 estimand = build(p.spec, f"scenarios.{w.scenario}")
@@ -20,11 +21,13 @@ summary, convergence = pd.read_csv(inp.summary), pd.read_csv(inp.convergence)
 title = f"{w.scenario}: {estimand.describe()}  (R = {sim.replicates.size} replicates, seed {p.seed})"
 provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.replicates,
                     batch_sizes=p.batch_sizes, analysis=p.analysis)
+no_clt = [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]
 figures = {
-    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title),
+    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title, sim),
     "paths": plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
-                                   read_variances(inp.exact)),
-    "clt": plotting.clt_figure(sim, convergence, estimand.quantities, limits, title),
+                                   read_variances(inp.exact),
+                                   no_clt),
+    "clt": plotting.clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
 }
 for name, fig in figures.items():
     written = plotting.save(fig, out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)

@@ -69,4 +69,46 @@ def check(config: Mapping[str, Any], schema_path: str) -> dict[str, Estimand]:
     if sizes["max"] < sizes["min"]:
         raise ConfigError("batch_sizes.max", f"{sizes['max']} is smaller than batch_sizes.min = {sizes['min']}",
                           "max >= min")
-    return {name: build(spec, f"scenarios.{name}") for name, spec in config["scenarios"].items()}
+    estimands = {name: build(spec, f"scenarios.{name}") for name, spec in config["scenarios"].items()}
+    check_claims(config, schema_path)
+    return estimands
+
+
+def check_claims(config: Mapping[str, Any], schema_path: str) -> None:
+    """The `claims:` mapping: known claim ids, scenarios that exist and suit each claim's rule.
+
+    A claim left at its default assignment may name scenarios this config lacks (it is then
+    `not run`); one the user assigned must name existing scenarios. Either way a present
+    scenario of the wrong estimand (or lacking a key the rule reads) is an error.
+    """
+    from .claims import CLAIMS
+
+    with open(schema_path) as fh:
+        defaults = {k: v.get("default") for k, v in
+                    yaml.safe_load(fh)["properties"]["claims"]["properties"].items()}
+    by_id = {c.claim_id: c for c in CLAIMS}
+    scenarios = dict(config.get("scenarios") or {})
+    # A sweep point (<sweep>__<key>=<value>) has its base scenario's estimand.
+    for sweep_name, sweep in (config.get("sweeps") or {}).items():
+        base = scenarios.get(sweep.get("scenario")) if isinstance(sweep, Mapping) else None
+        if base is not None:
+            scenarios[f"{sweep_name}__"] = base
+    for claim_id, names in (config.get("claims") or {}).items():
+        if claim_id not in by_id:
+            raise ConfigError(f"claims.{claim_id}", "unknown claim id", ", ".join(sorted(by_id)))
+        names = list(names or [])
+        specs = {}
+        for i, name in enumerate(names):
+            spec = scenarios.get(name) or next((v for k, v in scenarios.items()
+                                                if k.endswith("__") and str(name).startswith(k)), None)
+            if spec is None and names != defaults.get(claim_id):
+                raise ConfigError(f"claims.{claim_id}[{i}]", f"unknown scenario {name!r}",
+                                  ", ".join(sorted(config.get("scenarios") or {})))
+            if spec is not None:
+                specs[name] = spec
+        if not specs:
+            continue          # nothing of it in this run: `not run`
+        problem = by_id[claim_id].problem(names, specs)
+        if problem is not None:
+            position, what, allowed = problem
+            raise ConfigError(f"claims.{claim_id}[{position}]", what, allowed)

@@ -67,8 +67,14 @@ def _title(q: Quantity) -> str:
 
 def _finish(fig, axes, title: str) -> None:
     """One legend for all panels, below them, and the scenario as the title."""
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
+    # Every distinct entry over the panels (they may differ: no CLT or an IQR where there is no variance).
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    labels, handles = list(entries), list(entries.values())
+    if labels:
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=9)
 
 
@@ -78,13 +84,20 @@ def _log_n_axis(ax) -> None:
 
 
 def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantities: Sequence[Quantity],
-                       title: str):
-    """Log-log RMSE (EmpSE where there is no limit) vs n with a 95% MCSE band and an n^-1/2 line."""
+                       title: str, sim: Simulation | None = None):
+    """Log-log RMSE (EmpSE where there is no limit) vs n with a 95% MCSE band and an n^-1/2 line.
+
+    Where the verdict rests on the IQR across replicates (no finite variance: RMSE and its MCSE
+    do not exist), that IQR is drawn from ``sim`` instead, with theory's slope as the reference.
+    """
     _style()
     fig, axes = _panels(len(quantities))
     for ax, q in zip(axes, quantities):
         rows = summary[summary.quantity == q.name].sort_values("n")
         rate = convergence[convergence.quantity == q.name].iloc[0]
+        if sim is not None and rate.get("verdict_slope_of") == "iqr":
+            _iqr_panel(ax, sim, q, rate)
+            continue
         has_limit = np.isfinite(rate.exact)
         y = rows.rmse if has_limit else rows.emp_se
         err = rows.rmse_mcse if has_limit else rows.emp_se_mcse
@@ -112,13 +125,35 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
     return fig
 
 
+def _iqr_panel(ax, sim: Simulation, q: Quantity, rate: pd.Series) -> None:
+    n = sim.n.astype(float)
+    with np.errstate(invalid="ignore"):
+        q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
+    iqr = q75 - q25
+    ok = np.isfinite(iqr) & (iqr > 0)
+    ax.plot(n[ok], iqr[ok], "s-", color="black", ms=2.5, lw=1.0, label="IQR across replicates (no finite variance)")
+    expected = float(rate.get("expected_slope", np.nan))
+    if ok.any() and np.isfinite(expected):
+        anchor_n, anchor_y = n[ok][-1], iqr[ok][-1]
+        ax.plot(n, anchor_y * (n / anchor_n) ** expected, ":", color=GREY, lw=1.2,
+                label=rf"theory $\propto n^{{{expected:.3g}}}$")
+    if ok.any():
+        ax.set_yscale("log")
+    _log_n_axis(ax)
+    ax.set_ylabel(f"IQR of the estimate ({q.unit})")
+    ax.set_title(_title(q), fontsize=8)
+    ax.text(0.03, 0.04, f"IQR slope {rate.iqr_slope:.3f}\n95% CI [{rate.iqr_slope_ci_low:.3f}, "
+            f"{rate.iqr_slope_ci_high:.3f}]\n{rate.verdict}", transform=ax.transAxes, fontsize=7, va="bottom")
+
+
 def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Quantity], exact: dict,
-                 paths: int, title: str, variances: dict | None = None):
+                 paths: int, title: str, variances: dict | None = None, no_variance: Sequence[str] = ()):
     """Running estimates of the first ``paths`` replicates against the exact value and the CLT funnel.
 
     The funnel uses the exact asymptotic variance sigma^2 = lim n Var where the estimand
     knows it (``variances``; right also for dependent data), else the mean squared SE at
-    the largest n.
+    the largest n. Quantities in ``no_variance`` (E term^2 infinite, or no deterministic limit) have no funnel: the
+    interquartile band of all replicates at each n is drawn instead.
     """
     _style()
     fig, axes = _panels(len(quantities))
@@ -136,9 +171,14 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             sigma = float(rows.mod_se.iloc[-1]) * math.sqrt(n[-1])
         centre = target if np.isfinite(target) else float(np.nanmedian(sim.estimate[q.name][:, -1]))
         visible = n >= min(10.0, n[-1])
+        if q.name in no_variance:
+            with np.errstate(invalid="ignore"):
+                q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
+            ax.fill_between(n, q25, q75, color=LIGHT, lw=0, zorder=0,
+                            label=f"IQR of all {sim.estimate[q.name].shape[0]} replicates (no CLT funnel)")
         if np.isfinite(target):
             ax.axhline(target, color="black", lw=1.2, label="exact limit")
-            if np.isfinite(sigma):
+            if np.isfinite(sigma) and q.name not in no_variance:
                 half = Z95 * sigma / np.sqrt(n)
                 ax.plot(n, target + half, "--", color="black", lw=0.9, label=r"exact $\pm 1.96\,\sigma/\sqrt{n}$")
                 ax.plot(n, target - half, "--", color="black", lw=0.9)
@@ -157,12 +197,25 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
     return fig
 
 
-def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str):
-    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density."""
+def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str,
+               no_variance: Sequence[str] = ()):
+    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density.
+
+    Quantities in ``no_variance`` have no CLT to compare with: their panel says so instead.
+    """
     _style()
     fig, axes = _panels(len(quantities))
     grid = np.linspace(-4.5, 4.5, 301)
     for ax, q in zip(axes, quantities):
+        if q.name in no_variance:
+            ax.text(0.5, 0.5, "no finite variance or no limit:\nno CLT standardisation\n(see the paths figure)",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
+            ax.set_ylabel("density")
+            ax.set_title(_title(q), fontsize=8)
+            continue
         target = float(exact[q.name])
         est, se = sim.estimate[q.name][:, -1], sim.se[q.name][:, -1]
         centre = target if np.isfinite(target) else float(np.nanmedian(est))

@@ -18,3 +18,16 @@ def read_variances(path) -> dict[str, float]:
     with open(path) as fh:
         data = json.load(fh)
     return {k: (float("nan") if v is None else float(v)) for k, v in data.get("variances", {}).items()}
+
+
+def read_analysis(path) -> dict[str, dict]:
+    """Per-quantity tails, limit notes and bias written by rule `exact` ({} for older files)."""
+    with open(path) as fh:
+        data = json.load(fh)
+    out = {}
+    for name, info in data.get("analysis", {}).items():
+        info = dict(info)
+        for key in ("term_index", "expected_slope"):
+            info[key] = float("nan") if info.get(key) is None else float(info[key])
+        out[name] = info
+    return out

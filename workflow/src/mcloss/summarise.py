@@ -43,7 +43,10 @@ SUMMARY_COLUMNS = [
 CONVERGENCE_COLUMNS = [
     "scenario", "quantity", "meaning", "exact", "n_max", "replicates", "estimate", "estimate_mcse", "ci_low",
     "ci_high", "z_score", "coverage", "coverage_mcse", "slope_of", "slope", "slope_ci_low", "slope_ci_high",
-    "fit_min_n", "fit_points",
+    "fit_min_n", "fit_points", "iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high", "median", "iqr",
+    "max_emp_se", "estimand", "unit", "mean_finite", "var_finite", "term_tail_index", "expected_slope",
+    "declared_bias", "limit_kind", "limit_reason", "tails_reason", "unresolved", "nonfinite", "verdict", "reason",
+    "verdict_slope_of",
 ]
 
 
@@ -87,12 +90,21 @@ def performance(estimates: np.ndarray, ses: np.ndarray, exact: float) -> dict[st
     }
 
 
+def no_variance(info: Mapping | None) -> bool:
+    """Whether the analysis ``info`` of a quantity (exact.json) rules out a CLT interval: E term^2 infinite,
+    no limit or a random one. Such quantities get no CI, z or coverage anywhere."""
+    info = info or {}
+    return info.get("var_finite") is False or bool(info.get("limit_kind"))
+
+
 def summary_table(scenario: str, estimand: str, sim: Simulation, quantities: Sequence[Quantity],
-                  exact: Mapping[str, float]) -> pd.DataFrame:
+                  exact: Mapping[str, float], analysis: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
     """Tidy table, one row per quantity x batch size, columns SUMMARY_COLUMNS."""
     frames = []
     for q in quantities:
         measures = performance(sim.estimate[q.name], sim.se[q.name], float(exact[q.name]))
+        if no_variance((analysis or {}).get(q.name)):
+            measures["coverage"] = measures["coverage_mcse"] = np.full(sim.n.shape, np.nan)
         frame = pd.DataFrame({"scenario": scenario, "estimand": estimand, "quantity": q.name, "n": sim.n, **measures})
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)[SUMMARY_COLUMNS]
@@ -141,23 +153,82 @@ def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_
             "slope_ci_high": float(high), "fit_min_n": int(n[use][0]), "fit_points": int(use.sum())}
 
 
+IQR_COLUMNS = ("iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high")
+
+
+def iqr_rate(estimates: np.ndarray, n: np.ndarray, min_n: int, resample: np.ndarray) -> dict[str, float]:
+    """Slope of log IQR (across replicates) on log n with a bootstrap 95% CI: a spread that needs no variance."""
+    use = n >= min_n
+    if use.sum() < 3:
+        use = np.ones_like(use)
+    x = np.log(n[use].astype(np.float64))
+    est = estimates[:, use]
+
+    quantile = np.quantile if np.isfinite(est).all() else np.nanquantile   # the NaN-aware one sorts slowly
+
+    def spread(block):
+        q75, q25 = quantile(block, [0.75, 0.25], axis=-2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(q75 - q25)
+
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slope = float(_ols_slope(x, spread(est)))
+        boot = _ols_slope(x, spread(est[resample]))
+    boot = boot[np.isfinite(boot)]
+    low, high = (np.quantile(boot, [0.025, 0.975]) if boot.size else (np.nan, np.nan))
+    return {"iqr_slope": slope, "iqr_slope_ci_low": float(low), "iqr_slope_ci_high": float(high)}
+
+
 def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quantity], exact: Mapping[str, float],
-                      min_n: int, resamples: int, seed: int, key: int) -> pd.DataFrame:
-    """One row per quantity: the estimate at the largest n with its 95% CI, and the rate."""
+                      min_n: int, resamples: int, seed: int, key: int, analysis: Mapping[str, Mapping] | None = None,
+                      estimand: str = "") -> pd.DataFrame:
+    """One row per quantity: the estimate at the largest n with its 95% CI, the rates and the verdict.
+
+    ``analysis`` (exact.json's per-quantity tails, limit notes and bias) decides the verdict
+    (mcloss.verdicts); where it rules out a variance the CI, z and coverage are left empty.
+    """
+    from .verdicts import judge_quantity
+
     rows = []
     resample = bootstrap_index(sim.replicates.size, resamples, stream_rng(seed, key, ANALYSIS_STREAM, 0))
     for q in quantities:
         est = sim.estimate[q.name]
+        info = dict((analysis or {}).get(q.name, {}))
         last = performance(est[:, -1:], sim.se[q.name][:, -1:], float(exact[q.name]))
+        every = performance(est, sim.se[q.name], float(exact[q.name]))
         rate = rate_of_convergence(est, sim.n, float(exact[q.name]), min_n, resample)
         mean, mcse = float(last["mean_estimate"][0]), float(last["bias_mcse"][0])
-        rows.append({
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q25, median, q75 = (float(v) for v in np.nanquantile(est[:, -1], [0.25, 0.5, 0.75]))
+            max_spread = float(np.nanmax(every["emp_se"])) if np.isfinite(every["emp_se"]).any() else np.nan
+        bias_b = float(info.get("bias_per_n", 0.0) or 0.0)
+        # The IQR's slope (a bootstrap of quantiles: costly) only where the verdict may rest on it.
+        needs_iqr = no_variance(info) or info.get("mean_finite") is not True
+        row = {
             "scenario": scenario, "quantity": q.name, "meaning": q.meaning, "exact": float(exact[q.name]),
             "n_max": int(sim.n[-1]), "replicates": int(last["replicates"][0]), "estimate": mean,
             "estimate_mcse": mcse, "ci_low": mean - Z95 * mcse, "ci_high": mean + Z95 * mcse,
             "z_score": float(last["bias"][0] / mcse) if mcse > 0 else np.nan,
             "coverage": float(last["coverage"][0]), "coverage_mcse": float(last["coverage_mcse"][0]), **rate,
-        })
+            **(iqr_rate(est, sim.n, min_n, resample) if needs_iqr else dict.fromkeys(IQR_COLUMNS, np.nan)),
+            "median": median, "iqr": q75 - q25, "max_emp_se": max_spread,
+            "estimand": estimand, "unit": q.unit, "mean_finite": info.get("mean_finite"),
+            "var_finite": info.get("var_finite"), "term_tail_index": info.get("term_index", np.nan),
+            "expected_slope": info.get("expected_slope", np.nan), "declared_bias": bias_b / float(sim.n[-1]),
+            "limit_kind": info.get("limit_kind") or "", "limit_reason": info.get("limit_reason") or "",
+            "tails_reason": info.get("reason") or "", "unresolved": info.get("unresolved") or "",
+            "nonfinite": int(last["nonfinite"][0]),
+        }
+        if no_variance(info) or not math.isfinite(row["exact"]):
+            # No variance (or no limit): a CLT interval, its z and its coverage do not exist.
+            row.update(ci_low=np.nan, ci_high=np.nan, z_score=np.nan, coverage=np.nan, coverage_mcse=np.nan)
+        verdict = judge_quantity(row)
+        row.update(verdict=verdict.verdict, reason=verdict.reason, verdict_slope_of=verdict.slope_of)
+        if verdict.verdict in ("degenerate",):
+            row.update(ci_low=np.nan, ci_high=np.nan, z_score=np.nan, coverage=np.nan, coverage_mcse=np.nan)
+        rows.append(row)
     return pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
 
 

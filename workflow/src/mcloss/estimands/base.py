@@ -5,7 +5,10 @@ many samples of each stream a batch of size n holds (`stream_counts`), the
 per-sample terms computed from a stream's samples (`terms`), how each reported
 quantity and its standard error are formed from the prefix statistics of the
 terms (`estimates`), and the exact limit of each quantity (`exact`). The engine,
-the rules and the plots are generic over these five things.
+the rules and the plots are generic over these five things. Optional
+declarations refine the verdicts: how the terms grow in the tails (`term_tails`),
+limits that are random or absent by construction (`limit_notes`) and known
+O(1/n) biases (`bias_per_n`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from ..streams import StreamSpec
+from ..tails import TermTail
 
 #: name -> estimand class; filled by subclassing (see Estimand.__init_subclass__).
 REGISTRY: dict[str, type["Estimand"]] = {}
@@ -133,6 +137,30 @@ class Estimand(abc.ABC):
 
         Claims about variance (random composition, dependent data) compare the
         measured n Var with these.
+        """
+        return {}
+
+    def term_tails(self) -> dict[str, tuple[TermTail, ...]]:
+        """Per quantity, the per-sample terms it averages and their growth in the tails.
+
+        Decides which moments are finite (mcloss.tails); a quantity left out falls back
+        on its exact value and asymptotic variance (finite: finite moments; else unresolved).
+        """
+        return {}
+
+    def limit_notes(self) -> dict[str, tuple[str, str]]:
+        """Quantities whose limit is known not to be a number, by construction: name -> (verdict, reason).
+
+        The verdict is ``random limit`` (e.g. a non-ergodic chain) or ``no limit`` (e.g. an
+        unscaled sum); the data then only have to confirm that the spread does not shrink.
+        """
+        return {}
+
+    def bias_per_n(self) -> dict[str, float]:
+        """Known leading bias b of a quantity, E estimate - exact = b / n + o(1/n) (absent: 0).
+
+        Plug-in functionals such as H(p_hat) have one; the verdict rules judge the estimate
+        against exact + b / n and report b / n beside it.
         """
         return {}
 

@@ -41,6 +41,7 @@ from ..errors import ConfigError
 from ..exact import log_binomial_coefficient
 from ..numerics import log1m_sigmoid, log_sigmoid
 from ..streams import BernoulliSampler, MarkovSampler, StreamSpec
+from ..tails import TermTail
 from .base import Estimand, ExactCheck, Identity, Quantity
 from .cross_entropy import log_softmax, probability, smoothed_class_losses
 
@@ -193,7 +194,9 @@ class BinaryCrossEntropy(Estimand):
     def exact(self):
         p = self.p
         if not self.ergodic:
-            return {q.name: float("nan") for q in self.quantities}
+            # Each replicate keeps its first label: p_hat is 0 or 1 at every n, so H(p_hat) = 0 exactly,
+            # while the other quantities settle on a value that depends on the replicate (a random limit).
+            return {q.name: (0.0 if q.name == "min_bce" else float("nan")) for q in self.quantities}
         bce = -(p * self.log_q + (1.0 - p) * self.log_1mq)
         return {
             "bce": bce,
@@ -207,12 +210,30 @@ class BinaryCrossEntropy(Estimand):
         """lim n Var: p(1-p) times the squared jump of the per-sample term between y = 0 and y = 1."""
         p, factor = self.p, self.dependence_factor
         if not self.ergodic:
-            return {q.name: float("nan") for q in self.quantities}
+            return {q.name: (0.0 if q.name == "min_bce" else float("nan")) for q in self.quantities}
         # Every quantity is (to first order) affine in p_hat, so Markov dependence
         # multiplies each by the same (1 + rho) / (1 - rho).
         bce = factor * p * (1.0 - p) * (self.log_q - self.log_1mq) ** 2
         return {"bce": bce, "ce2": bce, "bce_binomial": bce, "mle_p": factor * p * (1.0 - p),
                 "min_bce": factor * p * (1.0 - p) * (math.log(p) - math.log1p(-p)) ** 2}
+
+    def term_tails(self):
+        # Terms take two values (y = 0 or 1): bounded, all moments finite.
+        return {q.name: (TermTail.bounded(),) for q in self.quantities}
+
+    def limit_notes(self):
+        if self.ergodic:
+            return {}
+        reason = ("non-ergodic chain (stay1 = stay0 = 1): each replicate keeps its first label, so the "
+                  "estimate settles on a value that differs between replicates")
+        return {q.name: ("random limit", reason) for q in self.quantities if q.name != "min_bce"}
+
+    def bias_per_n(self):
+        """E H(p_hat) = H(p) - (1/2) Var(p_hat) / (p (1 - p)) + ... = H(p) - factor / (2n) (second-order
+        delta method; factor = (1 + rho) / (1 - rho) for Markov labels, 1 for i.i.d.)."""
+        if not self.ergodic:
+            return {}
+        return {"min_bce": -self.dependence_factor / 2.0}
 
     def exact_checks(self):
         if not self.ergodic:

@@ -31,6 +31,7 @@ import scipy.stats
 
 from ..errors import ConfigError
 from ..streams import CategoricalSampler, StreamSpec
+from ..tails import TermTail
 from .base import Estimand, ExactCheck, Identity, Quantity
 
 #: How far from 1 a list of probabilities may sum (they are then renormalised).
@@ -209,6 +210,16 @@ class CrossEntropy(Estimand):
         ce = spread(self.losses)
         return {"ce": ce, "ce_from_counts": ce, "h_pq": spread(-self.log_q), "entropy": spread(-log_p),
                 "kl": spread(log_p - self.log_q)}
+
+    def term_tails(self):
+        # Every term takes one of K values: bounded, all moments finite.
+        return {q.name: (TermTail.bounded(),) for q in self.quantities}
+
+    def bias_per_n(self):
+        """Plug-in entropy: E H(p_hat) = H(p) - (K - 1) / (2n) + O(n^-2) (Miller 1955); H(p_hat, q) is
+        linear in p_hat (unbiased), so KL(p_hat || q) = H(p_hat, q) - H(p_hat) has bias +(K - 1) / (2n)."""
+        half = (self.classes - 1) / 2.0
+        return {"entropy": -half, "kl": half}
 
     def exact_checks(self):
         exact = self.exact()

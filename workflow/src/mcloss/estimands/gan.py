@@ -46,6 +46,7 @@ from ..errors import ConfigError
 from ..exact import expectation, jensen_shannon
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 from ..streams import IIDSampler, MixtureSampler, StreamSpec
+from ..tails import TermTail
 from .base import Estimand, ExactCheck, Quantity
 
 
@@ -272,6 +273,44 @@ class GanDiscriminator(Estimand):
         if self.as_typeset:
             found["as_typeset"] = float("nan")
         return found
+
+    # --- tails ------------------------------------------------------------------
+    def _logit_growth(self, fake: bool) -> tuple[float, float, float, float]:
+        """Degrees of |log D| (left, right) and of |log(1 - D)| (left, right) in the stream's variable.
+
+        log D = -softplus(-t) grows like |t| where t -> -inf and vanishes where t -> +inf; log(1 - D)
+        the other way round. t = c0 + c1 x + ... (composed with G for an explicit generator).
+        """
+        poly = np.polynomial.Polynomial(self.coefficients)
+        if fake and self.g_map is not None:
+            poly = poly(np.polynomial.Polynomial(self.g_map))
+        coef = np.trim_zeros(np.asarray(poly.coef, dtype=float), "b")
+        k = coef.size - 1
+        if k <= 0:
+            return 0.0, 0.0, 0.0, 0.0
+        right = np.sign(coef[-1])
+        left = right * (-1) ** k
+        return (float(k) if left < 0 else 0.0, float(k) if right < 0 else 0.0,
+                float(k) if left > 0 else 0.0, float(k) if right > 0 else 0.0)
+
+    def term_tails(self):
+        if self.coefficients is None:
+            # log D* = log p_data - log(p_data + p_g): its growth depends on the pair of laws.
+            real = TermTail(self.data, None, None, self.log_d)
+            fake = TermTail(self.generator, None, None, self.log_1md)
+        else:
+            d_left, d_right, _, _ = self._logit_growth(fake=False)
+            _, _, f_left, f_right = self._logit_growth(fake=True)
+            real = TermTail(self.data, d_left, d_right, self.log_d)
+            fake = TermTail(self.fake_law, f_left, f_right, self.fake_log_1md)
+        if self.composition == "random":
+            return {"bce": (real, fake), "real_share": (TermTail.bounded(),)}
+        return {"bce": (real, fake), "e_real": (real,), "e_fake": (fake,), "value": (real, fake)}
+
+    def limit_notes(self):
+        if not self.as_typeset:
+            return {}
+        return {"as_typeset": ("no limit", "the second sum is not divided by m: it grows like m E_g[log(1-D)]")}
 
     def exact_checks(self):
         if self.composition == "random":

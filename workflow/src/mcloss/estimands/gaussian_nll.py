@@ -26,6 +26,7 @@ from ..distributions import describe, make_distribution
 from ..errors import ConfigError
 from ..exact import expectation
 from ..streams import IIDSampler, StreamSpec
+from ..tails import TermTail
 from .base import Estimand, ExactCheck, Identity, Quantity
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -124,6 +125,11 @@ class GaussianNLL(Estimand):
         mse = fourth - (mu2 + d * d) ** 2 if math.isfinite(fourth) else float("nan")
         nll = mse / (4.0 * self.sigma**4)
         return {"mse": mse, "nll": nll, "nll_from_mse": nll}
+
+    def term_tails(self):
+        # (y - m)^2 and the NLL grow like y^2 in both tails of the data's law.
+        tail = TermTail(self.data, 2.0, 2.0, self.nll)
+        return {q.name: (tail,) for q in self.quantities}
 
     def exact_checks(self):
         exact = self.exact()

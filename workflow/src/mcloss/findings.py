@@ -1,0 +1,124 @@
+"""What a run found: the per-scenario x quantity verdict table and the one-page summary.
+
+Both are built from the stacked convergence table (whose `verdict` and `reason` the
+rules of mcloss.verdicts filled in per scenario) and the claims table, for any
+configuration: a run without any of the source texts' scenarios still gets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import verdicts as v
+
+#: Which slope the verdict used: the columns it is read from.
+_SLOPES = {"iqr": ("iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high"),
+           "rmse": ("slope", "slope_ci_low", "slope_ci_high"),
+           "emp_se": ("slope", "slope_ci_low", "slope_ci_high")}
+
+
+def verdict_table(convergence: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario x quantity, columns verdicts.COLUMNS.
+
+    slope* are the slope the verdict rests on (``slope_of``: rmse, emp_se or iqr; empty for a
+    degenerate estimator, whose spread is rounding); estimate_mcse is left empty where no variance
+    exists, estimate where there is no (deterministic) limit, expected_slope where no rate applies.
+    """
+    rows = []
+    for row in convergence.to_dict("records"):
+        slope_of = row.get("verdict_slope_of")
+        if not isinstance(slope_of, str) or slope_of not in _SLOPES:
+            slope_of = row.get("slope_of") if row.get("slope_of") in _SLOPES else "rmse"
+        columns = _SLOPES[slope_of]
+        verdict = row.get("verdict") if isinstance(row.get("verdict"), str) else v.INCONCLUSIVE
+        no_variance = verdict in (v.SLOWER, v.NO_LIMIT, v.RANDOM_LIMIT) or row.get("var_finite") is False
+        limitless = verdict in (v.NO_LIMIT, v.RANDOM_LIMIT)
+        # No rate to expect without a limit, and a degenerate estimator's slope is that of rounding noise.
+        rateless = limitless or verdict == v.DEGENERATE
+        rows.append({
+            "scenario": row["scenario"], "estimand": row.get("estimand", ""), "quantity": row["quantity"],
+            "unit": row.get("unit", ""), "verdict": verdict, "reason": row.get("reason", ""),
+            "exact": row["exact"], "estimate": np.nan if limitless else row["estimate"],
+            "estimate_mcse": np.nan if no_variance else row["estimate_mcse"], "n_max": row["n_max"],
+            "slope": np.nan if verdict == v.DEGENERATE else row.get(columns[0], np.nan),
+            "slope_ci_low": np.nan if verdict == v.DEGENERATE else row.get(columns[1], np.nan),
+            "slope_ci_high": np.nan if verdict == v.DEGENERATE else row.get(columns[2], np.nan),
+            "expected_slope": np.nan if rateless else row.get("expected_slope", np.nan),
+            "declared_bias": row.get("declared_bias", 0.0), "slope_of": slope_of,
+            "term_tail_index": row.get("term_tail_index", np.nan), "replicates": row.get("replicates", np.nan),
+            "nonfinite": row.get("nonfinite", 0),
+        })
+    table = pd.DataFrame(rows, columns=v.COLUMNS)
+    for column in ("exact", "estimate", "estimate_mcse", "slope", "slope_ci_low", "slope_ci_high",
+                   "expected_slope", "declared_bias", "term_tail_index"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    return table
+
+
+def counts(table: pd.DataFrame) -> dict[str, int]:
+    """Rows per verdict, in the vocabulary's order (zeros included)."""
+    found = table.verdict.value_counts()
+    return {name: int(found.get(name, 0)) for name in v.VERDICTS}
+
+
+def _figure_links(scenario: str, figures: Mapping[str, Sequence[str]]) -> str:
+    links = [f"[{name}]({path})" for name, path in figures.get(scenario, [])]
+    return " (" + ", ".join(links) + ")" if links else ""
+
+
+def summary_page(table: pd.DataFrame, claims: pd.DataFrame, seed: int, replicates: int,
+                 figures: Mapping[str, Sequence[tuple[str, str]]]) -> str:
+    """results/SUMMARY.md: verdict counts, one line per scenario, the claims and links to figures.
+
+    ``figures`` maps a scenario to (name, path relative to results/) pairs.
+    """
+    scenarios = list(dict.fromkeys(table.scenario))
+    lines = ["# What this run found", "",
+             f"Seed {seed}, {replicates} replicates per scenario (sweep points may set fewer); "
+             f"{len(scenarios)} scenarios, {len(table)} scenario x quantity verdicts. Rules: "
+             "`docs/verdicts.md`; details: [verdicts.md](verdicts.md), [claims.md](claims.md), "
+             "[tables/convergence.md](tables/convergence.md).", "",
+             "## Verdicts", "", "| verdict | scenario x quantity |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in counts(table).items()]
+    lines += ["", "## Scenarios", ""]
+    for scenario in scenarios:
+        rows = table[table.scenario == scenario]
+        groups = {}
+        for row in rows.itertuples():
+            groups.setdefault(row.verdict, []).append(row.quantity)
+        text = "; ".join(f"{verdict}: {', '.join(names)}" for verdict, names in groups.items())
+        estimand = rows.estimand.iloc[0] if isinstance(rows.estimand.iloc[0], str) else ""
+        lines.append(f"- `{scenario}` ({estimand}): {text}{_figure_links(scenario, figures)}")
+    lines += ["", "## Claims of the source texts", ""]
+    run = claims[claims.verdict != "not run"] if not claims.empty else claims
+    if run.empty:
+        lines.append("No claim's scenarios are in this configuration: every claim is `not run` "
+                     "(see [claims.md](claims.md)).")
+    else:
+        lines += ["| claim | verdict | evidence kind | scenario |", "|---|---|---|---|"]
+        for row in claims.itertuples():
+            kind = row.evidence_kind if isinstance(row.evidence_kind, str) else ""
+            scenario = row.scenario if isinstance(row.scenario, str) else ""
+            lines.append(f"| `{row.claim_id}` | {row.verdict} | {kind} | {scenario} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
+    """results/verdicts.md: the verdict table with its reasons."""
+    from .tables import to_markdown
+
+    head = ["# Verdicts per scenario and quantity", "",
+            f"Seed {seed}, {replicates} replicates per scenario. One row per scenario x quantity; the rules are "
+            "in `docs/verdicts.md` and below. `slope` is the log-log slope of the spread the verdict used "
+            "(`slope_of`: RMSE, EmpSE or the IQR across replicates) on n, with its 95% bootstrap CI; "
+            "`expected_slope` is theory's (-1/2 for a finite variance, 1/a - 1 for a term tail index a in "
+            "(1, 2]); `declared_bias` the estimand's known O(1/n) bias at the largest n.", ""]
+    shown = table.drop(columns=["reason"])
+    reasons = ["", "## Reasons", ""] + [f"- `{r.scenario}` / `{r.quantity}`: **{r.verdict}** - {r.reason}"
+                                        for r in table.itertuples()]
+    rules = ["", "## Rules", "", v.__doc__.split("\n\n", 1)[1].strip(), ""]
+    return "\n".join(head) + "\n" + to_markdown(shown) + "\n".join(reasons + rules)
