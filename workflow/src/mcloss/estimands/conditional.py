@@ -53,7 +53,7 @@ import scipy.stats
 
 from ..distributions import describe, make_distribution
 from ..errors import ConfigError
-from ..exact import _BREAK_PROBS, InaccurateQuadrature, expectation
+from ..exact import _BREAK_PROBS, InaccurateQuadrature
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 from ..streams import Marginal, StreamSpec
 from .base import Estimand, ExactCheck, Identity, Quantity
@@ -300,12 +300,12 @@ class ConditionalBinaryCrossEntropy(_Conditional, BinaryCrossEntropy):
         # The 2-class model [q, 1 - q] has logits [t, 0]: log q_j = logit_j - logsumexp(t, 0) (numpy's logaddexp).
         normaliser = np.logaddexp(t, 0.0)
         ce2 = normaliser - np.where(y == 1.0, t, 0.0)
-        # scipy is given the smaller of q, 1 - q (outcome swapped if need be), so no log of a rounded 1.
+        # scipy is given the smaller of q, 1 - q, sigmoid(-|t|) (outcome swapped if need be): no log of a rounded 1.
         small = t <= 0.0
-        prob = np.where(small, scipy.special.expit(t), scipy.special.expit(-t))
-        outcome = np.where(small, y, 1.0 - y)
-        bernoulli = -scipy.stats.bernoulli.logpmf(outcome, prob)
-        return {"bce": bce, "ce2": ce2, "bce_bernoulli": bernoulli, "calibration": y - scipy.special.expit(t)}
+        smaller = scipy.special.expit(-np.abs(t))
+        bernoulli = -scipy.stats.bernoulli.logpmf(np.where(small, y, 1.0 - y), smaller)
+        q = np.where(small, smaller, 1.0 - smaller)
+        return {"bce": bce, "ce2": ce2, "bce_bernoulli": bernoulli, "calibration": y - q}
 
     @property
     def quantities(self):
