@@ -322,3 +322,29 @@ def test_pipeline_tables_for_input_dependent_scenarios(tmp_path):
     assert (np.abs(convergence.z_score) <= 4).all(), convergence[["scenario", "quantity", "z_score"]]
     gap = convergence[(convergence.scenario == "hetero") & (convergence.quantity == "nll_affine_gap")].iloc[0]
     assert gap.exact == pytest.approx(build(HETERO, "s").exact()["nll_affine_gap"], abs=1e-12)
+
+
+def test_degree_zero_models_reproduce_the_constant_estimands():
+    """Polynomials of degree 0 make x irrelevant: the limits and variances are the constant-prediction ones."""
+    a, t = 0.4, -0.3
+    pairs = [
+        ({**BCE, "labels": {"logit": [a]}, "model": {"logit": [t]}},
+         {"estimand": "binary_cross_entropy", "labels": {"p": float(scipy.special.expit(a))}, "model": {"logit": t}},
+         ("bce", "ce2")),
+        ({**CE, "labels": {"logits": [[0.0], [0.5], [-0.3]]}, "model": {"logits": [[0.1], [0.4], [0.0]]}},
+         {"estimand": "cross_entropy", "labels": {"probs": scipy.special.softmax([0.0, 0.5, -0.3]).tolist()},
+          "model": {"logits": [0.1, 0.4, 0.0]}, "label_smoothing": 0.1},
+         ("ce", "h_pq", "entropy", "kl")),
+        ({**NLL, "data": {"mean": [1.0], "noise": {"dist": "gamma", "a": 2.0, "scale": 0.5}},
+          "model": {"mean": [0.5], "sigma": 1.5}},
+         {"estimand": "gaussian_nll", "data": {"dist": "gamma", "a": 2.0, "loc": 1.0, "scale": 0.5},
+          "model": {"mean": 0.5, "sigma": 1.5}},
+         ("mse", "nll", "nll_from_mse")),
+    ]
+    for conditional, constant, names in pairs:
+        new, old = build(conditional, "s"), build(constant, "s")
+        assert type(new) is not type(old) and new.name == old.name
+        for name in names:
+            assert new.exact()[name] == pytest.approx(old.exact()[name], rel=1e-12, abs=1e-13), name
+            assert new.asymptotic_variance()[name] == pytest.approx(old.asymptotic_variance()[name],
+                                                                    rel=1e-9, abs=1e-13), name
