@@ -157,7 +157,13 @@ def test_gaussian_exact_agrees_with_gauss_legendre_to_1e10(spec):
         assert exact["nll_from_mse"] == exact["nll"]
 
 
-@pytest.mark.parametrize("spec", [BCE, CE, NLL, HETERO], ids=["bce", "ce", "nll", "hetero"])
+@pytest.mark.parametrize("spec", [
+    BCE, CE, NLL, HETERO,
+    {**BCE, "inputs": {"dist": "t", "df": 5.0}},
+    {**CE, "inputs": {"dist": "lognorm", "s": 0.8}},
+    {**BCE, "inputs": {"dist": "gamma", "a": 0.5}},
+    {**NLL, "inputs": {"dist": "t", "df": 9.0}, "data": {"mean": [1.0, 2.0], "noise": {"dist": "laplace"}}},
+], ids=["bce", "ce", "nll", "hetero", "bce_t5", "ce_lognorm", "bce_gamma", "nll_t9_laplace"])
 def test_exact_checks_agree(spec):
     checks = build(spec, "s").exact_checks()
     assert len(checks) >= 3
