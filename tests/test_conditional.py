@@ -354,3 +354,39 @@ def test_degree_zero_models_reproduce_the_constant_estimands():
             assert new.exact()[name] == pytest.approx(old.exact()[name], rel=1e-12, abs=1e-13), name
             assert new.asymptotic_variance()[name] == pytest.approx(old.asymptotic_variance()[name],
                                                                     rel=1e-9, abs=1e-13), name
+
+
+# --- what the verdict rules read ------------------------------------------------------------
+def _tails_of(spec):
+    from mcloss.tails import reports
+
+    estimand = build(spec, "scenarios.s")
+    return estimand, reports(estimand)
+
+
+def test_input_dependent_bce_terms_grow_like_the_model_logit():
+    spec = {"estimand": "binary_cross_entropy", "inputs": {"dist": "t", "df": 5.0},
+            "labels": {"logit": [0.2, 1.0]}, "model": {"logit": [0.1, 0.8, -0.5]}}
+    estimand, found = _tails_of(spec)
+    # |bce term| ~ 0.5 x^2 in t(5)'s tails: tail index 5 / 2, so a finite variance; calibration is bounded.
+    assert found["bce"].term_index == pytest.approx(2.5) and found["bce"].var_finite
+    assert found["calibration"].term_index == float("inf")
+    assert estimand.limit_notes() == {} and estimand.bias_per_n() == {}
+
+
+def test_input_dependent_cross_entropy_entropy_follows_the_truth_and_kl_the_larger_degree():
+    spec = {"estimand": "cross_entropy", "inputs": {"dist": "t", "df": 9.0},
+            "labels": {"logits": [[0.0], [0.5, 1.0, 0.3]]}, "model": {"logits": [[0.0], [0.4, 0.9]]}}
+    estimand, found = _tails_of(spec)
+    assert found["ce"].term_index == pytest.approx(9.0) and found["h_pq"].term_index == pytest.approx(9.0)
+    assert found["entropy"].term_index == pytest.approx(4.5) and found["kl"].term_index == pytest.approx(4.5)
+    # The constant model's plug-in entropy bias does not apply to a mean of -log p(y|x).
+    assert estimand.bias_per_n() == {}
+
+
+def test_input_dependent_gaussian_terms_read_both_the_inputs_and_the_noise():
+    spec = {"estimand": "gaussian_nll", "inputs": {"dist": "t", "df": 20.0},
+            "data": {"mean": [1.0, 2.0], "noise": {"dist": "t", "df": 5.0}}, "model": {"mean": [0.5, 1.5], "sigma": 1.5}}
+    _, found = _tails_of(spec)
+    # (m*(x) - m(x) + e)^2: x^2 in t(20)'s tails (index 10), e^2 in t(5)'s (index 5 / 2): the smaller wins.
+    assert found["mse"].term_index == pytest.approx(2.5) and found["nll"].var_finite
