@@ -40,6 +40,55 @@ def ok(scenario, quantity, verdict=v.CONVERGES, exact=1.0):
     return conv_row(scenario, quantity, exact, exact, 1e-4, verdict)
 
 
+# --- claims over several scenarios, constant and input-dependent models ---------------------
+def _two_bce(constant_ok=True, inputs_identity=True, calibration=v.CONVERGES):
+    rows = [ok("b", "mle_p"), ok("b", "min_bce", v.CONVERGES if constant_ok else v.NO_LIMIT),
+            ok("x", "bce"), ok("x", "calibration", calibration)]
+    idents = pd.concat([identity("b", "bce", "bce_binomial"), identity("x", "bce", "bce_bernoulli", inputs_identity)])
+    return evidence(rows, identities=idents, scenarios={"b": {}, "x": {"inputs": {"dist": "norm"}}})
+
+
+@pytest.mark.parametrize("constant_ok, inputs_identity, calibration, expected", [
+    (True, True, v.CONVERGES, "holds"),
+    (False, True, v.CONVERGES, "refuted"),          # the constant model's limit fails
+    (True, False, v.CONVERGES, "refuted"),          # the input-dependent model's Bernoulli identity fails
+    (True, True, v.INCONCLUSIVE, "inconclusive"),   # the input-dependent model's calibration is unsettled
+])
+def test_bce_bernoulli_mle_reads_every_scenario_and_takes_the_worst(constant_ok, inputs_identity, calibration,
+                                                                   expected):
+    row = claims.bce_bernoulli_mle(_two_bce(constant_ok, inputs_identity, calibration), ["b", "x"])
+    assert row["verdict"] == expected and row["scenario"] == "b,x"
+    assert "b: " in row["detail"] and "x: " in row["detail"] and "worst" in row["rule"]
+
+
+def _heteroscedastic(gap_exact, holds=True):
+    rows = [ok("h", "nll"), conv_row("h", "nll_affine_gap", gap_exact, gap_exact, 1e-4)]
+    return evidence(rows, identities=identity("h", "nll", "nll_from_weighted", holds))
+
+
+@pytest.mark.parametrize("gap, holds, expected", [(-0.0234, True, "holds"), (0.0, True, "inconclusive"),
+                                                  (-0.0234, False, "refuted")])
+def test_mse_gaussian_nll_on_a_heteroscedastic_model_needs_a_nonzero_gap(gap, holds, expected):
+    assert claims.mse_gaussian_nll(_heteroscedastic(gap, holds), ["h"])["verdict"] == expected
+
+
+@pytest.mark.parametrize("nll_holds, smoothing_holds, expected", [(True, True, "holds"), (False, True, "refuted"),
+                                                                  (True, False, "refuted")])
+def test_nll_is_cross_entropy_on_an_input_dependent_model(nll_holds, smoothing_holds, expected):
+    idents = pd.concat([identity("x", "h_pq", "nll_scipy", nll_holds),
+                        identity("x", "ce", "ce_smoothing_split", smoothing_holds)])
+    ev = evidence([ok("x", "h_pq"), ok("x", "ce")], identities=idents, scenarios={"x": {"inputs": {}}})
+    assert claims.nll_is_cross_entropy(ev, ["x"])["verdict"] == expected
+
+
+def test_the_worst_verdict_order_is_stated_and_total():
+    parts = {"a": "holds", "b": "partly holds", "c": "inconclusive"}
+    ev = evidence([ok(name, "ce", v.CONVERGES if verdict == "holds" else v.INCONCLUSIVE) for name, verdict
+                   in parts.items()], scenarios={name: {"label_smoothing": 0.1} for name in parts})
+    assert claims.label_smoothing(ev, ["a", "b", "c"])["verdict"] == "inconclusive"
+    assert claims.label_smoothing(ev, ["a"])["verdict"] == "holds"
+
+
 # --- claims that read "these quantities converge" ---------------------------------
 @pytest.mark.parametrize("bce, expected", [(v.CONVERGES, "holds"), (v.SLOWER, "holds"), (v.NO_LIMIT, "refuted"),
                                            (v.INCONCLUSIVE, "inconclusive")])

@@ -405,3 +405,28 @@ def test_removed_points_and_sweeps_leave_every_table_and_figure(run_dir, tmp_pat
         assert "real_fraction" not in frame.columns and "generator.scale" not in frame.columns
     meta = json.loads(Image.open(directory / "results" / "figures" / "sweeps" / "shift.png").text["Description"])
     assert [p["scenario"] for p in meta["points"]] == ["shift__generator.loc=0", "shift__generator.loc=1.5"]
+
+
+def test_a_scenario_may_set_its_own_replicates_and_batch_sizes(tmp_path):
+    """Scenario-level replicates/batch_sizes override the top level; a sweep's own override wins over both."""
+    config = copy.deepcopy(SWEEP_CONFIG)
+    config["scenarios"]["small"] = {**copy.deepcopy(GAN), "replicates": 40, "batch_sizes": {"max": 300}}
+    config["sweeps"] = {"onsmall": {"scenario": "small", "vary": {"generator.loc": [0.0, 1.0]}, "curve_points": 5},
+                        "own": {"scenario": "small", "vary": {"generator.loc": [2.0]}, "curve_points": 5,
+                                "replicates": 20}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    text = run_ok(tmp_path, "--dry-run", "results/tables/summary.csv")
+    blocks = {line.split("results/simulations/", 1)[1].strip() for line in text.splitlines()
+              if "output: results/simulations/" in line}
+    # replicates_per_job 20: 40 replicates are two blocks, the top-level 20 one.
+    assert {"small/replicates_0-20.npz", "small/replicates_20-40.npz", "bal/replicates_0-20.npz"} <= blocks
+    assert "onsmall__generator.loc=1/replicates_20-40.npz" in blocks        # inherits the base scenario's 40
+    assert "own__generator.loc=2/replicates_0-20.npz" in blocks
+    assert "own__generator.loc=2/replicates_20-40.npz" not in blocks      # the sweep's own 20 wins
+    # The scenario's own largest batch size reaches its jobs; the top-level one stays for the others.
+    run_ok(tmp_path, "--cores", "2", "results/tables/scenarios/small/summary.csv",
+           "results/tables/scenarios/bal/summary.csv")
+    small = pd.read_csv(tmp_path / "results" / "tables" / "scenarios" / "small" / "summary.csv")
+    bal = pd.read_csv(tmp_path / "results" / "tables" / "scenarios" / "bal" / "summary.csv")
+    assert small.n.max() == 300 and bal.n.max() == SWEEP_CONFIG["batch_sizes"]["max"]
+    assert (small.replicates == 40).all() and (bal.replicates == SWEEP_CONFIG["replicates"]).all()

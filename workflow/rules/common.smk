@@ -70,15 +70,21 @@ def scenario_key(name):
 
 
 def replicates(scenario):
-    """Replicates of a scenario (a sweep may set its own)."""
+    """Replicates of a scenario (the scenario, or else its sweep, may set its own; a sweep's wins)."""
     sweep = SWEEP_OF.get(scenario)
-    return sweep.replicates if sweep is not None and sweep.replicates else config["replicates"]
+    if sweep is not None and sweep.replicates:
+        return sweep.replicates
+    return SPECS[scenario].get("replicates", config["replicates"])
 
 
 def batch_sizes(scenario):
     """min, max and per_decade of a scenario's batch sizes (a sweep may override any of them)."""
     sweep = SWEEP_OF.get(scenario)
-    return {**config["batch_sizes"], **((sweep.batch_sizes or {}) if sweep is not None else {})}
+    return {
+        **config["batch_sizes"],
+        **(SPECS[scenario].get("batch_sizes") or {}),
+        **((sweep.batch_sizes or {}) if sweep is not None else {}),
+    }
 
 
 def grid(scenario):

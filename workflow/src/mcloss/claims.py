@@ -235,40 +235,122 @@ def _identity_claim(ev: Evidence, s: list[str], left: str, right: str, convergin
     return _base(shown, fig(s[0], "identities"), verdict, rule, detail)
 
 
+#: How the verdicts of several scenarios assigned to one claim combine: the worst one, in this order.
+WORST_FIRST = ("refuted", "inconclusive", "partly holds", "holds")
+
+
+def each_scenario(ev: Evidence, s: list[str], judge_one: Callable[[Evidence, str], dict]) -> dict:
+    """A claim judged on every assigned scenario in turn; its verdict is the worst of theirs (WORST_FIRST).
+
+    The row's numbers are the first scenario's; the detail lists each scenario's verdict and evidence.
+    """
+    parts = [judge_one(ev, name) for name in s]
+    if len(parts) == 1:
+        return parts[0]
+    verdict = min((part["verdict"] for part in parts), key=WORST_FIRST.index)
+    rules = list(dict.fromkeys(part["rule"] for part in parts))
+    return {**parts[0], "scenario": ",".join(s), "verdict": verdict,
+            "rule": " | ".join(rules) + " (over several scenarios: the worst of their verdicts, in the order "
+                    + " < ".join(WORST_FIRST) + ")",
+            "detail": " || ".join(f"{name}: {part['verdict']}: {part['detail']}" for name, part in zip(s, parts))}
+
+
+def _input_dependent(ev: Evidence, scenario: str) -> bool:
+    return "inputs" in (ev.scenarios.get(scenario) or {})
+
+
 def ce2_equals_bce(ev, s):
-    return _identity_claim(ev, s, "bce", "ce2", (), "identity(bce == ce2) on every batch (refuted if any batch "
-                           "differs by more than the tolerance); an algebraic identity, checked in code")
+    return each_scenario(ev, s, lambda ev, name: _identity_claim(
+        ev, [name], "bce", "ce2", (), "identity(bce == ce2) on every batch (refuted if any batch differs by more "
+        "than the tolerance); an algebraic identity, checked in code"))
+
+
+def _nll_is_cross_entropy_one(ev, name):
+    if not _input_dependent(ev, name):
+        return _identity_claim(ev, [name], "ce", "ce_from_counts", (),
+                               "identity(mean NLL == H(empirical, q)) on every batch (refuted if any batch differs "
+                               "by more than the tolerance); an algebraic identity, checked in code")
+    # With q depending on x the empirical law is that of the pairs (x, y): the mean NLL is its
+    # cross-entropy with q(.|x), computed twice (this package's and scipy's log-softmax) and converging.
+    smoothing = ev.identity(name, "ce", "ce_smoothing_split")
+    part = _identity_claim(ev, [name], "h_pq", "nll_scipy", ("h_pq",),
+                           "input-dependent model: identity(mean NLL == cross-entropy of the empirical (x, y) law "
+                           "and q(.|x), by two log-softmax routes) and identity(smoothed ce == (1 - eps) NLL + "
+                           "eps mean_k(-log q_k)) on every batch, and the NLL converges to E_x H(p(.|x), q(.|x))")
+    if not identity_holds(smoothing):
+        part["verdict"] = "refuted"
+    part["detail"] += (f"; max per-batch |ce - ce_smoothing_split| = {smoothing.max_abs_deviation:.3g} "
+                       f"(tolerance {smoothing.tolerance:g})")
+    return part
 
 
 def nll_is_cross_entropy(ev, s):
-    return _identity_claim(ev, s, "ce", "ce_from_counts", (),
-                           "identity(mean NLL == H(empirical, q)) on every batch (refuted if any batch differs by "
-                           "more than the tolerance); an algebraic identity, checked in code")
+    return each_scenario(ev, s, _nll_is_cross_entropy_one)
+
+
+def _mse_gaussian_nll_one(ev, name):
+    constant_sigma = ev.identities[(ev.identities.scenario == name)
+                                   & (ev.identities.identity == "nll == nll_from_mse")]
+    if not constant_sigma.empty:
+        return _identity_claim(ev, [name], "nll", "nll_from_mse", ("mse", "nll"),
+                               "identity(nll == mse / (2 sigma^2) + log(2 pi sigma^2) / 2) on every batch, and both "
+                               "converge (at n^-1/2 or slower: heavy-tailed targets converge slower)")
+    # A heteroscedastic model: the claim's premise (a fixed variance) fails, and the data must show that
+    # the affine map then fails too: the gap NLL - affine(MSE) converges to its exact, non-zero value.
+    part = _identity_claim(ev, [name], "nll", "nll_from_weighted", ("nll", "nll_affine_gap"),
+                           "heteroscedastic model (sigma depends on x, outside the claim's premise): identity(nll "
+                           "== weighted MSE / 2 + mean log sigma(x) + log(2 pi) / 2) on every batch, and the gap "
+                           "nll - affine(mse) converges to its exact value, which must be non-zero (more than 4 "
+                           "MCSE from 0 at the largest n), showing the fixed variance is needed")
+    gap = ev.row(name, "nll_affine_gap")
+    nonzero = abs(float(gap.exact)) > Z_LIMIT * float(gap.estimate_mcse)
+    if part["verdict"] == "holds" and not nonzero:
+        part["verdict"] = "inconclusive"
+    part["detail"] += f"; exact gap {float(gap.exact):.6g} vs MCSE {float(gap.estimate_mcse):.2g}"
+    return part
 
 
 def mse_gaussian_nll(ev, s):
-    return _identity_claim(ev, s, "nll", "nll_from_mse", ("mse", "nll"),
-                           "identity(nll == mse / (2 sigma^2) + log(2 pi sigma^2) / 2) on every batch, and both "
-                           "converge (at n^-1/2 or slower: heavy-tailed targets converge slower)")
+    return each_scenario(ev, s, _mse_gaussian_nll_one)
 
 
-def bce_bernoulli_mle(ev, s):
-    ident = ev.identity(s[0], "bce", "bce_binomial")
-    mle, min_bce = ev.row(s[0], "mle_p"), ev.row(s[0], "min_bce")
+def _bce_bernoulli_mle_one(ev, name):
+    if _input_dependent(ev, name):
+        # q(x) is no constant: no sample-mean minimiser; the NLL route is scipy's Bernoulli logpmf per sample.
+        ident = ev.identity(name, "bce", "bce_bernoulli")
+        bce, calibration = ev.row(name, "bce"), ev.row(name, "calibration")
+        verdict = status(bce, calibration) if identity_holds(ident) else "refuted"
+        return _base(bce, fig(name, "convergence"), verdict,
+                     "input-dependent model: identity(batch BCE == mean -log Bernoulli(y; q(x)) by "
+                     "scipy.stats.bernoulli.logpmf) on every batch, and bce and calibration (mean y - q(x)) "
+                     "converge",
+                     f"Bernoulli identity max |diff| {ident.max_abs_deviation:.3g}; bce: {_describe_rate(bce)}; "
+                     f"calibration: {_describe_rate(calibration)}")
+    ident = ev.identity(name, "bce", "bce_binomial")
+    mle, min_bce = ev.row(name, "mle_p"), ev.row(name, "min_bce")
     verdict = status(mle, min_bce) if identity_holds(ident) else "refuted"
-    return _base(mle, fig(s[0], "convergence"), verdict,
+    return _base(mle, fig(name, "convergence"), verdict,
                  "identity(sum BCE == -log Binomial(k; n, q) + log C(n, k)), and mle_p -> p and min_bce -> H(p) "
                  "converge (min_bce judged against H(p) plus its declared bias -1/(2n): a plug-in estimator)",
                  f"binomial identity max |diff| {ident.max_abs_deviation:.3g}; mle_p: {_describe_rate(mle)}; "
                  f"min_bce: {_describe_rate(min_bce)}")
 
 
-def label_smoothing(ev, s):
-    ce = ev.row(s[0], "ce")
-    eps = ev.scenarios.get(s[0], {}).get("label_smoothing", float("nan"))
-    return _base(ce, fig(s[0], "convergence"), status(ce),
-                 "holds if ce converges to (1 - eps) H(p, q) + eps mean_k(-log q_k); refuted if it has no limit",
+def bce_bernoulli_mle(ev, s):
+    return each_scenario(ev, s, _bce_bernoulli_mle_one)
+
+
+def _label_smoothing_one(ev, name):
+    ce = ev.row(name, "ce")
+    eps = ev.scenarios.get(name, {}).get("label_smoothing", float("nan"))
+    return _base(ce, fig(name, "convergence"), status(ce),
+                 "holds if ce converges to (1 - eps) H(p, q) + eps mean_k(-log q_k) (averaged over x for an "
+                 "input-dependent model); refuted if it has no limit",
                  f"eps = {eps}; {_describe_rate(ce)}")
+
+
+def label_smoothing(ev, s):
+    return each_scenario(ev, s, _label_smoothing_one)
 
 
 def dependent_data(ev: Evidence, s: list[str]) -> dict:

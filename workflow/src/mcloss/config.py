@@ -69,6 +69,12 @@ def check(config: Mapping[str, Any], schema_path: str) -> dict[str, Estimand]:
     if sizes["max"] < sizes["min"]:
         raise ConfigError("batch_sizes.max", f"{sizes['max']} is smaller than batch_sizes.min = {sizes['min']}",
                           "max >= min")
+    for name, spec in config["scenarios"].items():
+        own = {**sizes, **(spec.get("batch_sizes") or {})}
+        if own["max"] < own["min"]:
+            raise ConfigError(f"scenarios.{name}.batch_sizes.max",
+                              f"{own['max']} is smaller than the batch_sizes.min = {own['min']} it runs with",
+                              "max >= min")
     estimands = {name: build(spec, f"scenarios.{name}") for name, spec in config["scenarios"].items()}
     check_claims(config, schema_path)
     return estimands

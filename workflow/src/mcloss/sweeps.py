@@ -272,7 +272,8 @@ def check(config: Mapping[str, Any]) -> tuple[dict[str, Sweep], dict[str, Estima
                 if name not in known:
                     raise ConfigError(f"sweeps.{sweep.name}.quantities[{i}]",
                                       f"{name!r} is not a quantity of point {point.name}", ", ".join(known))
-        sizes = {**config.get("batch_sizes", {}), **(sweep.batch_sizes or {})}
+        base = (config.get("scenarios") or {}).get(sweep.scenario) or {}
+        sizes = {**config.get("batch_sizes", {}), **(base.get("batch_sizes") or {}), **(sweep.batch_sizes or {})}
         if sizes and sizes.get("max", 1) < sizes.get("min", 1):
             raise ConfigError(f"sweeps.{sweep.name}.batch_sizes.max",
                               f"{sizes['max']} is smaller than the batch_sizes.min = {sizes['min']} it runs with",
