@@ -6,10 +6,12 @@ from pathlib import Path
 from snakemake.utils import validate
 
 import mcloss.config as config_checks
+import mcloss.sampling
 import mcloss.streams
 import mcloss.sweeps
 from mcloss.errors import ConfigError
-from mcloss.grid import batch_grid
+from mcloss.grid import batch_grid, power_of_two_grid
+from mcloss.sampling import plan as sampling_plan
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -75,10 +77,20 @@ def batch_sizes(scenario):
     return {**config["batch_sizes"], **((sweep.batch_sizes or {}) if sweep is not None else {})}
 
 
+# What only the plans can check (an even chunk_size for antithetic pairs, a power of two for sobol).
+try:
+    mcloss.sampling.check_plans(ESTIMANDS, config["chunk_size"], batch_sizes)
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
+
+
 def grid(scenario):
     """Batch sizes of a scenario, snapped to its estimand's unit."""
     sizes = batch_sizes(scenario)
     unit = ESTIMANDS[scenario].batch_unit
+    if sampling_plan(ESTIMANDS[scenario]) == "sobol":
+        # Scrambled nets are balanced at powers of two: per_decade does not apply (docs/sampling-plans.md).
+        return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
     return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
 
 
@@ -115,7 +127,13 @@ def all_outputs():
         if ESTIMANDS[scenario].identities
         for ext in ("pdf", "png")
     ]
-    outputs += [f"results/figures/sweeps/{sweep}.{ext}" for sweep in SWEEPS for ext in ("pdf", "png")]
+    outputs += [
+        f"results/figures/sweeps/{sweep}.{ext}"
+        for sweep in SWEEPS
+        if SWEEPS[sweep].x not in mcloss.sweeps.CATEGORICAL_X
+        for ext in ("pdf", "png")
+    ]
+    outputs += plan_outputs()
     return outputs
 
 

@@ -8,6 +8,7 @@ import dataclasses  # noqa: E402
 import json  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
+from mcloss.plan_exact import plan_exact  # noqa: E402
 
 w = snakemake.wildcards  # noqa: F821
 estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821
@@ -22,4 +23,4 @@ with open(snakemake.output[0], "w") as fh:  # noqa: F821
     # NaN (no finite limit) is written as JSON null.
     json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()},
                "variances": {k: (v if v == v else None) for k, v in variances.items()},
-               "checks": checks}, fh, indent=2)
+               "checks": checks, **plan_exact(estimand)}, fh, indent=2)

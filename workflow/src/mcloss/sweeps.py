@@ -45,6 +45,9 @@ SEPARATOR = "__"
 _SAFE = re.compile(r"^[A-Za-z0-9_.+=-]+$")
 #: Table columns a varied key must not shadow.
 RESERVED_COLUMNS = frozenset(SUMMARY_COLUMNS) | frozenset(CONVERGENCE_COLUMNS) | {"sweep"}
+#: Varied keys that may be a sweep's x although their values are names: their figure is categorical
+#: (a sweep over `sampling` is drawn by mcloss.plans_figure, not by the numeric sweep figure).
+CATEGORICAL_X = frozenset({"sampling"})
 #: Defaults of the optional keys of a sweep (the schema documents them).
 DEFAULT_CURVE_POINTS = 200
 
@@ -179,6 +182,9 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     if not isinstance(vary, Mapping) or not vary:
         raise ConfigError(f"{key}.vary", "must map at least one dotted key to a list of values",
                           "{<dotted key>: [value, ...]}, e.g. {generator.loc: [0.0, 0.5, 1.0]}")
+    if "sampling" in vary and "sampling" not in spec:
+        # An optional key with a default (iid): sweepable without writing it into the base scenario.
+        spec = {**spec, "sampling": "iid"}
     pairs = []
     for dotted, values in vary.items():
         where = f"{key}.vary.{dotted}"
@@ -210,7 +216,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     x = entry.get("x", pairs[0][0])
     if x not in vary:
         raise ConfigError(f"{key}.x", f"{x!r} is not a varied key", ", ".join(vary))
-    if not all(_is_number(v) for v in vary[x]):
+    if x not in CATEGORICAL_X and not all(_is_number(v) for v in vary[x]):
         raise ConfigError(f"{key}.vary.{x}", "the x axis of the sweep needs numbers",
                           "numbers (or make another varied key the x axis)")
     points = []
