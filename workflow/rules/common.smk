@@ -163,3 +163,25 @@ def sweep_tables(table):
         return [f"results/tables/scenarios/{p.name}/{table}.csv" for p in SWEEPS[wildcards.sweep].points]
 
     return inputs
+
+
+# Sampling plans (rules in plans.smk): the sweeps that vary `sampling`.
+PLAN_SWEEPS = [name for name, sweep in SWEEPS.items() if "sampling" in sweep.keys]
+
+
+def plan_timings(wildcards):
+    """The per-replicate CPU time files of every point of a sweep."""
+    return [
+        f"results/simulations/{p.name}/replicates_{start}-{stop}.seconds.csv"
+        for p in SWEEPS[wildcards.sweep].points
+        for start, stop in replicate_blocks(p.name)
+    ]
+
+
+def plan_outputs():
+    """The efficiency table and one figure per sweep over sampling (none without such a sweep)."""
+    if not PLAN_SWEEPS:
+        return []
+    return [f"results/tables/efficiency.{ext}" for ext in ("csv", "md", "tex")] + [
+        f"results/figures/plans/{sweep}.{ext}" for sweep in PLAN_SWEEPS for ext in ("pdf", "png")
+    ]
