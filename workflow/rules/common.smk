@@ -88,8 +88,11 @@ def grid(scenario):
     """Batch sizes of a scenario, snapped to its estimand's unit."""
     sizes = batch_sizes(scenario)
     unit = ESTIMANDS[scenario].batch_unit
-    if sampling_plan(ESTIMANDS[scenario]) == "sobol":
+    sweep = SWEEP_OF.get(scenario)
+    siblings = [p.name for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else [scenario]
+    if any(sampling_plan(ESTIMANDS[name]) == "sobol" for name in siblings):
         # Scrambled nets are balanced at powers of two: per_decade does not apply (docs/sampling-plans.md).
+        # The other plans of a sweep with a sobol point share its grid, so every n is compared across plans.
         return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
     return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
 

@@ -73,8 +73,10 @@ class Inversion:
 def _continuous(dist) -> Callable[[np.ndarray, Any], np.ndarray]:
     def sample(u, upper):
         u = np.clip(u[:, 0], _U_MIN, _U_MAX)
-        if upper is None:
+        if upper is None or upper is False:
             return dist.ppf(u)
+        if upper is True:
+            return dist.isf(u)
         x = np.empty(u.shape[0])
         x[~upper] = dist.ppf(u[~upper])
         x[upper] = dist.isf(u[upper])
@@ -84,7 +86,27 @@ def _continuous(dist) -> Callable[[np.ndarray, Any], np.ndarray]:
 
 
 def _flip(u: np.ndarray, upper) -> np.ndarray:
-    return u if upper is None else np.where(upper, 1.0 - u, u)
+    """u, or 1 - u where ``upper`` (None/False: nowhere, True: everywhere, or a boolean array)."""
+    if upper is None or upper is False:
+        return u
+    return 1.0 - u if upper is True else np.where(upper, 1.0 - u, u)
+
+
+def _interleave(first, second):
+    """first[0], second[0], first[1], ... (samples that are tuples of arrays are interleaved componentwise)."""
+    if isinstance(first, tuple):
+        return tuple(_interleave(a, b) for a, b in zip(first, second))
+    out = np.empty(2 * len(first), dtype=np.result_type(first, second))
+    out[0::2], out[1::2] = first, second
+    return out
+
+
+def _take(sample, start: int, stop: int):
+    return tuple(x[start:stop] for x in sample) if isinstance(sample, tuple) else sample[start:stop]
+
+
+def _concat(a, b):
+    return tuple(np.concatenate([x, y]) for x, y in zip(a, b)) if isinstance(a, tuple) else np.concatenate([a, b])
 
 
 def inversion(sampler, stream: str, key: str) -> Inversion:
@@ -112,7 +134,8 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
         def sample(u, upper):
             label = (_flip(u[:, 0], upper) < p).astype(np.float64)
             v = np.clip(u[:, 1], _U_MIN, _U_MAX)
-            flip = np.zeros(v.shape, dtype=bool) if upper is None else upper
+            flip = np.broadcast_to(np.asarray(bool(upper) if upper is None or isinstance(upper, bool) else upper),
+                                   v.shape)
             value = np.empty(v.shape)
             for law, which in ((first, label == 1.0), (second, label == 0.0)):
                 lo, hi = which & ~flip, which & flip
@@ -136,25 +159,20 @@ class AntitheticSampler:
     base: Any
 
     def start(self, rng: np.random.Generator) -> Draw:
-        state = {"pos": 0, "last": None}
+        # The partner F^-1(1 - u) of a pair split by a chunk boundary waits in "partner".
+        state = {"partner": None}
         dims = self.inv.dims
 
         def draw(k: int):
-            pos = state["pos"]
-            odd_start = pos % 2 == 1
-            fresh = (k - (1 if odd_start else 0) + 1) // 2  # pairs begun in this chunk
+            head = state["partner"]
+            carried = 0 if head is None else 1
+            fresh = (k - carried + 1) // 2   # pairs begun in this chunk
             # Generator.random(a) then random(b) equals random(a + b): the uniforms depend on the position only.
-            u_new = rng.random((fresh, dims))
-            rows = np.repeat(u_new, 2, axis=0)
-            upper = np.tile([False, True], fresh)
-            if odd_start:
-                rows = np.concatenate([state["last"], rows])
-                upper = np.concatenate([[True], upper])
-            rows, upper = rows[:k], upper[:k]
-            if fresh:
-                state["last"] = u_new[-1:]
-            state["pos"] = pos + k
-            return self.inv.sample(rows, upper)
+            u = rng.random((fresh, dims))
+            pairs = _interleave(self.inv.sample(u, False), self.inv.sample(u, True))
+            out = pairs if head is None else _concat(head, pairs)
+            state["partner"] = _take(out, k, k + 1) if (k - carried) % 2 else None
+            return _take(out, 0, k)
 
         return draw
 
@@ -300,6 +318,21 @@ class Planned:
             # Not applicable: no per-replicate CLT interval for randomized QMC.
             return {q: (est, np.full(np.shape(est), np.nan)) for q, (est, _) in found.items()}
         return found
+
+    def asymptotic_variance(self) -> dict[str, float]:
+        """lim n Var of each quantity under the plan (mcloss.plan_exact: quadrature + delta method).
+
+        sobol: NaN for every quantity (n Var -> 0, Var = o(1/n): there is no n^-1/2 law to state).
+        """
+        if self.plan == "sobol":
+            return {q.name: float("nan") for q in self.base.quantities}
+        from .plan_exact import quantity_variances
+
+        own = self.base.asymptotic_variance()
+        found = quantity_variances(self, (self.plan,))
+        # Where the estimand knows there is no n^-1/2 law (NaN: no limit), the plan does not create one.
+        return {q: (float("nan") if q in own and not np.isfinite(own[q]) else v[self.plan])
+                for q, v in found.items()}
 
     def describe(self) -> str:
         return f"{self.base.describe()}, sampling {self.plan}"
