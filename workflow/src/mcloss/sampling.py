@@ -44,8 +44,16 @@ import scipy.stats.qmc
 
 from .errors import ConfigError
 from .estimands.base import TermStats
-from .streams import (BernoulliSampler, CategoricalSampler, Draw, IIDSampler, Marginal, MarkovSampler,
-                      MixtureSampler, StreamSpec)
+from .streams import (
+    BernoulliSampler,
+    CategoricalSampler,
+    Draw,
+    IIDSampler,
+    Marginal,
+    MarkovSampler,
+    MixtureSampler,
+    StreamSpec,
+)
 
 PLANS = ("iid", "antithetic", "sobol", "control_variate")
 #: Smallest uniform handed to an inverse CDF: u = 0 (probability 2^-53 per draw from
