@@ -322,3 +322,11 @@ def test_rqmc_rate_flips_with_the_slope():
     fast = plan_claims.rqmc_rate(plan_evidence(1.0, 1.0, slope_high=-1.0), ["sobol", "iid"])
     assert fast["verdict"] == "holds" and "RMSE iid / sobol" in fast["detail"]
     assert plan_claims.rqmc_rate(plan_evidence(1.0, 1.0, slope_high=-0.6), ["sobol"])["verdict"] == "refuted"
+
+
+def test_a_control_needs_a_finite_mean():
+    spec = {**GAN, "data": {"dist": "cauchy", "loc": 0.0, "scale": 1.0}, "sampling": "control_variate"}
+    assert_one_line_error(first_problem(config_with(spec)), "scenarios.x.sampling", "finite mean")
+    # Antithetic pairs need no control: the Cauchy scenario runs, and has no lim n Var where iid has none.
+    variances = build({**spec, "sampling": "antithetic"}, "s").asymptotic_variance()
+    assert math.isnan(variances["bce"]) and math.isfinite(variances["e_fake"])

@@ -62,13 +62,13 @@ rule plans_figure:
     output:
         pdf=report(
             "results/figures/plans/{sweep}.pdf",
-            caption="../report/sweep.rst",
+            caption="../report/plans.rst",
             category="Sampling plans",
             labels={"sweep": "{sweep}", "format": "pdf"},
         ),
         png=report(
             "results/figures/plans/{sweep}.png",
-            caption="../report/sweep.rst",
+            caption="../report/plans.rst",
             category="Sampling plans",
             labels={"sweep": "{sweep}", "format": "png"},
         ),
