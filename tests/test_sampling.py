@@ -330,3 +330,13 @@ def test_a_control_needs_a_finite_mean():
     # Antithetic pairs need no control: the Cauchy scenario runs, and has no lim n Var where iid has none.
     variances = build({**spec, "sampling": "antithetic"}, "s").asymptotic_variance()
     assert math.isnan(variances["bce"]) and math.isfinite(variances["e_fake"])
+
+
+def test_the_exact_curve_of_a_sweep_with_sampling_as_a_series_key():
+    from mcloss import sweeps
+
+    frame, skipped = sweeps.exact_curve(GAN, "generator.loc", [0.0, 1.0],
+                                        [{"sampling": "iid"}, {"sampling": "sobol"}])
+    assert not skipped
+    bce = frame[frame.quantity == "bce"].pivot(index="generator.loc", columns="sampling", values="exact")
+    np.testing.assert_array_equal(bce["iid"], bce["sobol"])   # a plan changes how, not what, is estimated

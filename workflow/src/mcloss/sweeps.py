@@ -115,6 +115,16 @@ def leaf_keys(spec: Any, prefix: str = "") -> list[str]:
     return keys
 
 
+def with_optional_keys(spec: Mapping[str, Any], keys) -> Mapping[str, Any]:
+    """``spec`` with the optional keys among ``keys`` that it leaves out set to their defaults.
+
+    ``sampling`` (default iid) is sweepable without being written into the base scenario.
+    """
+    if "sampling" in keys and "sampling" not in spec:
+        return {**spec, "sampling": "iid"}
+    return spec
+
+
 @dataclass(frozen=True)
 class Point:
     """One grid point of a sweep: a scenario named after the sweep and its values."""
@@ -182,9 +192,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     if not isinstance(vary, Mapping) or not vary:
         raise ConfigError(f"{key}.vary", "must map at least one dotted key to a list of values",
                           "{<dotted key>: [value, ...]}, e.g. {generator.loc: [0.0, 0.5, 1.0]}")
-    if "sampling" in vary and "sampling" not in spec:
-        # An optional key with a default (iid): sweepable without writing it into the base scenario.
-        spec = {**spec, "sampling": "iid"}
+    spec = with_optional_keys(spec, vary)
     pairs = []
     for dotted, values in vary.items():
         where = f"{key}.vary.{dotted}"
@@ -356,7 +364,7 @@ def exact_curve(base: Mapping[str, Any], x: str, xs: Sequence[float], series: Se
     """
     rows, skipped = [], []
     for others in series:
-        spec = dict(base)
+        spec = dict(with_optional_keys(base, [x, *others]))
         for dotted, value in others.items():
             spec = with_value(spec, dotted, value)
         for value in xs:
