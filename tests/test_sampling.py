@@ -280,7 +280,9 @@ def test_efficiency_is_relative_to_the_iid_point():
     assert row.relative_efficiency == pytest.approx(0.0316**2 * 1.0 / (0.0001**2 * 2.0))
     assert row.seconds == pytest.approx(2.0)
     iid = table[table.sampling == "iid"]
-    assert (iid.relative_efficiency == 1.0).all()
+    assert (iid.relative_efficiency == 1.0).all() and (iid.relative_efficiency_mcse == 0.0).all()
+    # MCSE by the delta method: the relative MCSEs of the two MSEs add in quadrature (times have none here).
+    assert row.relative_efficiency_mcse == pytest.approx(row.relative_efficiency * math.hypot(0.1, 0.1))
 
 
 def plan_evidence(ratio_anti, exact_anti, slope_high=-1.0):

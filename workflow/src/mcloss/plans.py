@@ -66,7 +66,9 @@ def efficiency_table(summaries: Mapping[str, pd.DataFrame], timings: Mapping[str
             mse_mcse = 2.0 * float(row.rmse) * float(row.rmse_mcse)
             seconds, seconds_mcse = t_mean * scale, t_mcse * scale
             relative, relative_mcse = np.nan, np.nan
-            if ref is not None and (row.quantity, row.n) in ref[0].index:
+            if reference == name:
+                relative, relative_mcse = 1.0, 0.0   # the reference itself: 1 exactly, no Monte Carlo error
+            elif ref is not None and (row.quantity, row.n) in ref[0].index:
                 r = ref[0].loc[(row.quantity, row.n)]
                 r_mse, r_mse_mcse = float(r.rmse) ** 2, 2.0 * float(r.rmse) * float(r.rmse_mcse)
                 r_seconds, r_seconds_mcse = ref[1] * scale, ref[2] * scale
