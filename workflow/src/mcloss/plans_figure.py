@@ -36,8 +36,10 @@ def exact_plan_variances(path) -> dict[str, float]:
 
 
 def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Mapping[str, Mapping[str, float]],
-                 plans: Mapping[str, str], quantities: Sequence[Quantity], title: str):
-    """RMSE vs n per plan. ``plans``: point scenario -> its sampling plan; ``variances``: point -> quantity -> V."""
+                 plans: Mapping[str, str], quantities: Sequence[Quantity], title: str,
+                 labels: Mapping[str, str] | None = None):
+    """RMSE vs n per plan. ``plans``: point scenario -> its sampling plan; ``variances``: point -> quantity -> V;
+    ``labels``: point -> its legend label (default its plan)."""
     _style()
     fig, axes = _panels(len(quantities), height=3.4, width=3.6)
     points = sorted(plans, key=lambda s: (_ORDER.index(plans[s]) if plans[s] in _ORDER else 99, s))
@@ -50,7 +52,7 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
             n = rows.n.to_numpy(dtype=float)
             y, err = rows.rmse.to_numpy(dtype=float), rows.rmse_mcse.to_numpy(dtype=float)
             ok = np.isfinite(y) & (y > 0)
-            label = plan
+            label = (labels or plans)[point]
             if len(rate):
                 r = rate.iloc[0]
                 label += f": slope {r.slope:.2f} [{r.slope_ci_low:.2f}, {r.slope_ci_high:.2f}]"
@@ -65,7 +67,7 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
         _log_n_axis(ax)
         ax.set_ylabel(f"RMSE ({q.unit})")
         ax.set_title(_title(q), fontsize=8)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=9)
     return fig
