@@ -16,8 +16,23 @@ from mcloss.estimands.base import TermStats
 from mcloss.grid import power_of_two_grid
 from mcloss.plan_exact import quantity_variances, term_factors
 from mcloss.plans import efficiency_table
-from mcloss.sampling import AntitheticSampler, Planned, SobolSampler, check_plans, inversion, plan
-from mcloss.streams import BernoulliSampler, CategoricalSampler, IIDSampler, MixtureSampler, stream_rng
+from mcloss.sampling import (
+    AntitheticSampler,
+    MarkovAntitheticSampler,
+    Planned,
+    SobolSampler,
+    check_plans,
+    inversion,
+    plan,
+)
+from mcloss.streams import (
+    BernoulliSampler,
+    CategoricalSampler,
+    IIDSampler,
+    MarkovSampler,
+    MixtureSampler,
+    stream_rng,
+)
 
 from common import GAN, assert_one_line_error, first_problem
 
@@ -231,11 +246,41 @@ def test_a_bad_plan_is_one_line_naming_the_key():
     assert_one_line_error(str(err.value), "scenarios.x.sampling", "antithetic")
 
 
-@pytest.mark.parametrize("sampling", ["sobol", "antithetic", "control_variate"])
-def test_markov_streams_refuse_the_plans_in_one_line(sampling):
-    spec = {"estimand": "binary_cross_entropy", "labels": {"markov": {"stay1": 0.9, "stay0": 0.8}},
-            "model": {"p": 0.6}, "sampling": sampling}
-    assert_one_line_error(first_problem(config_with(spec)), "scenarios.x.sampling", "iid")
+MARKOV = {"estimand": "binary_cross_entropy", "labels": {"markov": {"stay1": 0.9, "stay0": 0.8}},
+          "model": {"p": 0.6}}
+
+
+def test_markov_streams_refuse_sobol_in_one_line():
+    assert_one_line_error(first_problem(config_with({**MARKOV, "sampling": "sobol"})), "scenarios.x.sampling",
+                          "antithetic")
+
+
+def sequential_chain(u, stay1, stay0, p):
+    x, previous = np.empty(u.size), None
+    for t, ut in enumerate(u):
+        threshold = p if previous is None else (stay1 if previous == 1.0 else 1.0 - stay0)
+        previous = float(ut < threshold)
+        x[t] = previous
+    return x
+
+
+@pytest.mark.parametrize("stay1, stay0", [(0.9, 0.8), (0.1, 0.3), (1.0, 1.0), (0.5, 0.5)])
+def test_markov_antithetic_pairs_are_two_chains_driven_by_u_and_1_minus_u(stay1, stay0):
+    chain = MarkovSampler(stay1, stay0)
+    draw = MarkovAntitheticSampler(chain).start(stream_rng(1, 2, 0, 0))
+    x = chunks(draw, [3, 500, 1, 496])
+    u = stream_rng(1, 2, 0, 0).random(500)
+    np.testing.assert_array_equal(x[0::2], sequential_chain(u, stay1, stay0, chain.stationary_p))
+    np.testing.assert_array_equal(x[1::2], sequential_chain(1.0 - u, stay1, stay0, chain.stationary_p))
+
+
+@pytest.mark.parametrize("sampling", ["antithetic", "control_variate"])
+def test_markov_labels_under_a_plan_keep_their_limit(sampling):
+    estimand = build({**MARKOV, "sampling": sampling}, "s")
+    sim = simulate(estimand, np.array([1 << 14]), range(40), 3, 4)
+    x = sim.estimate["mle_p"][:, 0]
+    assert abs(x.mean() - 2 / 3) <= 4 * x.std(ddof=1) / math.sqrt(x.size)
+    assert math.isnan(estimand.asymptotic_variance()["mle_p"])   # no 1-d quadrature for a chain
 
 
 def test_plans_check_the_chunk_size_and_the_grid():

@@ -58,8 +58,7 @@ def stream_covariances(estimand, stream: str) -> dict[str, object]:
     base = estimand.base if isinstance(estimand, Planned) else estimand
     spec = next(s for s in base.streams if s.name == stream)
     inv = inversion(spec.sampler, stream, f"{base.key}.sampling")
-    probe = inv.sample(np.full((2, inv.dims), 0.5), None)
-    names = list(base.terms(stream, probe))
+    names = list(base.terms(stream, inv.probe()))
     k = len(names)
     if inv.dims != 1:
         nan = np.full((k, k), np.nan)

@@ -77,6 +77,10 @@ class Inversion:
     control: Callable[[Any], np.ndarray]
     breaks: tuple[float, ...] = ()
 
+    def probe(self):
+        """Two valid samples (the median draw twice), to learn a stream's term names."""
+        return self.sample(np.full((2, max(self.dims, 1)), 0.5), None)
+
 
 def _continuous(dist) -> Callable[[np.ndarray, Any], np.ndarray]:
     def sample(u, upper):
@@ -153,8 +157,10 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
 
         return Inversion(2, sample, lambda s: s[0] - p)
     if isinstance(sampler, MarkovSampler):
-        raise ConfigError(key, f"stream {stream!r} is a Markov chain, which cannot be drawn by inversion here",
-                          "iid for Markov labels (antithetic, sobol and control_variate need independent draws)")
+        # Not a map of one uniform per sample (dims 0): drawn by sequential inversion (MarkovAntitheticSampler);
+        # no 1-d quadrature of its factors. Its control is the label minus the stationary P(1).
+        p = sampler.stationary_p
+        return Inversion(0, lambda u, upper: np.array([0.0, 1.0])[: len(u)], lambda y: y - p)
     raise ConfigError(key, f"stream {stream!r} has a sampler with no inverse CDF ({type(sampler).__name__})",
                       "iid")
 
@@ -181,6 +187,62 @@ class AntitheticSampler:
             out = pairs if head is None else _concat(head, pairs)
             state["partner"] = _take(out, k, k + 1) if (k - carried) % 2 else None
             return _take(out, 0, k)
+
+        return draw
+
+    def marginal(self) -> Marginal:
+        m = self.base.marginal()
+        return Marginal(values=m.values, cdf=m.cdf, probs=m.probs, dependent=True)
+
+
+def _chain(u: np.ndarray, previous: float | None, stay1: float, stay0: float, p: float) -> np.ndarray:
+    """A two-state chain driven by the uniforms u: x_t = 1{u_t < P(1 | x_{t-1})} (sequential inversion).
+
+    Vectorised: step t maps x_{t-1} to b_t = 1{u_t < 1 - stay0} (from 0) or c_t = 1{u_t < stay1} (from 1).
+    Where b_t = c_t the step forgets the past (a reset to b_t); b_t = 0, c_t = 1 keeps the state, b_t = 1,
+    c_t = 0 flips it. So x_t is the value of the last reset, flipped once per flip since. With no previous
+    state the first step is a reset to 1{u_0 < p} (the stationary law).
+    """
+    b, c = u < 1.0 - stay0, u < stay1
+    reset, flip = b == c, b & ~c
+    if previous is None:
+        reset[0], b[0] = True, u[0] < p
+    index = np.arange(u.size)
+    last = np.maximum.accumulate(np.where(reset, index, -1))
+    flips = np.cumsum(flip)
+    seen = last >= 0
+    start = np.where(seen, b[np.maximum(last, 0)], bool(previous))
+    since = np.where(seen, flips - flips[np.maximum(last, 0)], flips)
+    return (start ^ (since % 2 == 1)).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class MarkovAntitheticSampler:
+    """Two copies of a two-state chain, one driven by u_t and one by 1 - u_t, interleaved x_1, x'_1, x_2, ...
+
+    Each copy is the stationary chain (sequential inversion, `_chain`); n counts samples, so a batch of n
+    holds n / 2 steps of each copy.
+    """
+
+    base: MarkovSampler
+
+    def start(self, rng: np.random.Generator) -> Draw:
+        state = {"x": None, "y": None, "partner": None}
+        stay1, stay0, p = self.base.stay1, self.base.stay0, self.base.stationary_p
+
+        def draw(k: int):
+            head = state["partner"]
+            carried = 0 if head is None else 1
+            fresh = (k - carried + 1) // 2
+            u = rng.random(fresh)
+            x = _chain(u, state["x"], stay1, stay0, p)
+            y = _chain(1.0 - u, state["y"], stay1, stay0, p)
+            if fresh:
+                state["x"], state["y"] = float(x[-1]), float(y[-1])
+            pairs = _interleave(x, y)
+            out = pairs if head is None else np.concatenate([head, pairs])
+            state["partner"] = out[k:k + 1] if (k - carried) % 2 else None
+            return out[:k]
 
         return draw
 
@@ -244,9 +306,13 @@ class Planned:
     def __init__(self, estimand, plan: str, key: str):
         self.base, self.plan, self.key = estimand, plan, key
         self.inversions = {s.name: inversion(s.sampler, s.name, key) for s in estimand.streams}
+        for s in estimand.streams:
+            if plan == "sobol" and isinstance(s.sampler, MarkovSampler):
+                raise ConfigError(key, f"stream {s.name!r} is a Markov chain: a scrambled net's points are not "
+                                  "the steps of a chain", "iid, antithetic or control_variate for Markov labels")
         if plan == "control_variate":
             for s in estimand.streams:
-                probe = self.inversions[s.name].control(self.inversions[s.name].sample(np.full((1, 2), 0.5), None))
+                probe = self.inversions[s.name].control(self.inversions[s.name].probe())
                 if not np.all(np.isfinite(probe)):
                     raise ConfigError(key, f"the law of stream {s.name!r} has no finite mean to centre a control",
                                       "a law with a finite mean, or iid, antithetic, sobol")
@@ -259,7 +325,8 @@ class Planned:
         wrap = {"antithetic": AntitheticSampler, "sobol": SobolSampler}.get(self.plan)
         if wrap is None:
             return self.base.streams
-        return tuple(StreamSpec(s.name, wrap(self.inversions[s.name], s.sampler)) for s in self.base.streams)
+        return tuple(StreamSpec(s.name, MarkovAntitheticSampler(s.sampler) if isinstance(s.sampler, MarkovSampler)
+                                else wrap(self.inversions[s.name], s.sampler)) for s in self.base.streams)
 
     def terms(self, stream, sample):
         values = self.base.terms(stream, sample)
@@ -286,9 +353,7 @@ class Planned:
         if not hasattr(self, "_cached_term_stream"):
             found = {}
             for s in self.base.streams:
-                inv = self.inversions[s.name]
-                probe = inv.sample(np.full((2, inv.dims), 0.5), None)
-                found.update({t: s.name for t in self.base.terms(s.name, probe)})
+                found.update({t: s.name for t in self.base.terms(s.name, self.inversions[s.name].probe())})
             self._cached_term_stream = found
         return self._cached_term_stream
 
