@@ -7,7 +7,8 @@ Every plan keeps each sample's law; they differ in how samples depend on one ano
     numbers of a scenario without the key).
 ``antithetic``
     Uniforms in pairs u, 1 - u mapped through the inverse CDF: the stream is
-    F^-1(u_1), F^-1(1 - u_1), F^-1(u_2), ...; n counts samples. For a term f,
+    F^-1(u_1), F^-1(1 - u_1), F^-1(u_2), ...; n counts samples. Markov labels: two copies of the chain
+    driven by u_t and 1 - u_t (sequential inversion), interleaved. For a term f,
     n Var(mean) -> Var f + Cov(f(F^-1(U)), f(F^-1(1 - U))): a gain when f o F^-1
     is monotone, none (a loss) when it is even around u = 1/2. The per-replicate
     standard error is formed from the pair means (the samples of a pair are dependent).
@@ -18,7 +19,8 @@ Every plan keeps each sample's law; they differ in how samples depend on one ano
     through the inverse CDF. Independent scrambles are the replicates; the
     per-replicate CLT interval means nothing here, so the per-replicate standard
     error is reported as NaN (coverage not applicable) and the across-replicate
-    interval of convergence.csv is the interval to use.
+    interval of convergence.csv is the interval to use. Markov labels: refused (a net's
+    points are not the steps of a chain).
 ``control_variate``
     I.i.d. draws and, per stream, a control c(x) with known mean: the sample itself
     minus E X for a continuous law, the label minus p for Bernoulli labels, the class
