@@ -21,6 +21,7 @@ include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/coverage.smk"
 include: "workflow/rules/verdicts.smk"
+include: "workflow/rules/plans.smk"
 
 
 rule all:

@@ -416,8 +416,9 @@ def test_a_scenario_may_set_its_own_replicates_and_batch_sizes(tmp_path):
                                 "replicates": 20}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     text = run_ok(tmp_path, "--dry-run", "results/tables/summary.csv")
-    blocks = {line.split("results/simulations/", 1)[1].strip() for line in text.splitlines()
-              if "output: results/simulations/" in line}
+    blocks = {path.strip().removeprefix("results/simulations/") for line in text.splitlines()
+              if "output: results/simulations/" in line
+              for path in line.split("output:", 1)[1].split(",")}
     # replicates_per_job 20: 40 replicates are two blocks, the top-level 20 one.
     assert {"small/replicates_0-20.npz", "small/replicates_20-40.npz", "bal/replicates_0-20.npz"} <= blocks
     assert "onsmall__generator.loc=1/replicates_20-40.npz" in blocks        # inherits the base scenario's 40

@@ -6,10 +6,12 @@ from pathlib import Path
 from snakemake.utils import validate
 
 import mcloss.config as config_checks
+import mcloss.sampling
 import mcloss.streams
 import mcloss.sweeps
 from mcloss.errors import ConfigError
-from mcloss.grid import batch_grid
+from mcloss.grid import batch_grid, power_of_two_grid
+from mcloss.sampling import plan as sampling_plan
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -87,10 +89,23 @@ def batch_sizes(scenario):
     }
 
 
+# What only the plans can check (an even chunk_size for antithetic pairs, a power of two for sobol).
+try:
+    mcloss.sampling.check_plans(ESTIMANDS, config["chunk_size"], batch_sizes)
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
+
+
 def grid(scenario):
     """Batch sizes of a scenario, snapped to its estimand's unit."""
     sizes = batch_sizes(scenario)
     unit = ESTIMANDS[scenario].batch_unit
+    sweep = SWEEP_OF.get(scenario)
+    siblings = [p.name for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else [scenario]
+    if any(sampling_plan(ESTIMANDS[name]) == "sobol" for name in siblings):
+        # Scrambled nets are balanced at powers of two: per_decade does not apply (docs/sampling-plans.md).
+        # The other plans of a sweep with a sobol point share its grid, so every n is compared across plans.
+        return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
     return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
 
 
@@ -127,11 +142,17 @@ def all_outputs():
         if ESTIMANDS[scenario].identities
         for ext in ("pdf", "png")
     ]
-    outputs += [f"results/figures/sweeps/{sweep}.{ext}" for sweep in SWEEPS for ext in ("pdf", "png")]
+    outputs += [
+        f"results/figures/sweeps/{sweep}.{ext}"
+        for sweep in SWEEPS
+        if SWEEPS[sweep].x not in mcloss.sweeps.CATEGORICAL_X
+        for ext in ("pdf", "png")
+    ]
     # Zip plots of the CLT interval (coverage.smk); a scenario without a finite-variance limit gets a
     # figure saying so, since which limits exist is known only after rule exact has run.
     outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
     outputs += ["results/tables/coverage.csv"]
+    outputs += plan_outputs()
     return outputs
 
 
@@ -171,3 +192,25 @@ def sweep_tables(table):
         return [f"results/tables/scenarios/{p.name}/{table}.csv" for p in SWEEPS[wildcards.sweep].points]
 
     return inputs
+
+
+# Sampling plans (rules in plans.smk): the sweeps that vary `sampling`.
+PLAN_SWEEPS = [name for name, sweep in SWEEPS.items() if "sampling" in sweep.keys]
+
+
+def plan_timings(wildcards):
+    """The per-replicate CPU time files of every point of a sweep."""
+    return [
+        f"results/simulations/{p.name}/replicates_{start}-{stop}.seconds.csv"
+        for p in SWEEPS[wildcards.sweep].points
+        for start, stop in replicate_blocks(p.name)
+    ]
+
+
+def plan_outputs():
+    """The efficiency table and one figure per sweep over sampling (none without such a sweep)."""
+    if not PLAN_SWEEPS:
+        return []
+    return [f"results/tables/efficiency.{ext}" for ext in ("csv", "md", "tex")] + [
+        f"results/figures/plans/{sweep}.{ext}" for sweep in PLAN_SWEEPS for ext in ("pdf", "png")
+    ]

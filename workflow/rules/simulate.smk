@@ -1,7 +1,8 @@
 rule simulate:
     """Running estimates of one block of replicates at every batch size (one pass per replicate)."""
     output:
-        "results/simulations/{scenario}/replicates_{start}-{stop}.npz",
+        simulation="results/simulations/{scenario}/replicates_{start}-{stop}.npz",
+        timing="results/simulations/{scenario}/replicates_{start}-{stop}.seconds.csv",
     params:
         spec=scenario_spec,
         seed=config["seed"],

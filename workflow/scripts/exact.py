@@ -10,6 +10,7 @@ import json  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.exact import InaccurateQuadrature  # noqa: E402
 from mcloss.tails import quantity_analysis  # noqa: E402
+from mcloss.plan_exact import plan_exact  # noqa: E402
 
 w = snakemake.wildcards  # noqa: F821
 estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821
@@ -36,4 +37,5 @@ with open(snakemake.output[0], "w") as fh:  # noqa: F821
                "checks": checks,
                "analysis": {q: {k: (None if isinstance(v, float) and v != v else
                                     (str(v) if isinstance(v, float) and abs(v) == float("inf") else v))
-                                for k, v in info.items()} for q, info in analysis.items()}}, fh, indent=2)
+                                for k, v in info.items()} for q, info in analysis.items()},
+               **plan_exact(estimand)}, fh, indent=2)

@@ -577,3 +577,10 @@ def markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+# Claims beyond the source texts (sampling plans: mcloss.plan_claims) are judged by the same machinery and
+# listed after the sources' own; imported last because that module builds on the definitions above.
+from .plan_claims import PLAN_CLAIMS  # noqa: E402
+
+CLAIMS = CLAIMS + PLAN_CLAIMS

@@ -23,6 +23,7 @@ not depend on the machine's load, the job it runs in or its neighbours.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,11 +192,13 @@ def simulate(
     seed: int,
     scenario_key: int,
     chunk_size: int = 1 << 16,
+    seconds: list | None = None,
 ) -> Simulation:
     """Run replicates ``replicates`` of ``estimand`` on the batch-size grid ``n``.
 
     Replicate r's stream s draws from ``stream_rng(seed, scenario_key, s, r)``,
-    so the result for r is the same whichever block it is computed in.
+    so the result for r is the same whichever block it is computed in. If
+    ``seconds`` is a list, the CPU time of each replicate is appended to it.
     """
     n = np.asarray(n, dtype=np.int64)
     counts = estimand.stream_counts(n)
@@ -204,6 +207,7 @@ def simulate(
     se = {q: np.empty((len(replicates), n.size)) for q in names}
     nonfinite: dict[str, np.ndarray] = {}
     for i, r in enumerate(replicates):
+        started = time.process_time()
         stats: dict[str, TermStats] = {}
         for s, stream in enumerate(estimand.streams):
             draw = stream.sampler.start(stream_rng(seed, scenario_key, s, r))
@@ -219,6 +223,8 @@ def simulate(
             for q, (est, err) in estimand.estimates(n, stats).items():
                 estimate[q][i] = est
                 se[q][i] = err
+        if seconds is not None:
+            seconds.append(time.process_time() - started)
     return Simulation(n=n, replicates=np.asarray(list(replicates)), estimate=estimate, se=se, nonfinite=nonfinite)
 
 

@@ -20,3 +20,17 @@ def batch_grid(n_min: int, n_max: int, per_decade: int, unit: int = 1) -> np.nda
     snapped = np.maximum(unit, np.rint(raw / unit).astype(np.int64) * unit)
     grid = np.unique(np.append(snapped[snapped <= top], top))
     return grid.astype(np.int64)
+
+
+def power_of_two_grid(n_min: int, n_max: int, unit: int = 1) -> np.ndarray:
+    """The powers of two 2^k with n_min <= 2^k <= n_max that are multiples of ``unit`` (randomized QMC).
+
+    A scrambled Sobol' net is balanced at 2^k points, so the batch sizes of ``sampling: sobol`` are
+    these (``per_decade`` does not apply). Raises ValueError when there is none.
+    """
+    if not (1 <= n_min <= n_max) or unit < 1:
+        raise ValueError("need 1 <= n_min <= n_max, unit >= 1")
+    powers = [1 << k for k in range(int(n_max).bit_length()) if n_min <= (1 << k) <= n_max and (1 << k) % unit == 0]
+    if not powers:
+        raise ValueError(f"no power of two between {n_min} and {n_max} is a multiple of {unit}")
+    return np.asarray(powers, dtype=np.int64)

@@ -45,6 +45,9 @@ SEPARATOR = "__"
 _SAFE = re.compile(r"^[A-Za-z0-9_.+=-]+$")
 #: Table columns a varied key must not shadow.
 RESERVED_COLUMNS = frozenset(SUMMARY_COLUMNS) | frozenset(CONVERGENCE_COLUMNS) | {"sweep"}
+#: Varied keys that may be a sweep's x although their values are names: their figure is categorical
+#: (a sweep over `sampling` is drawn by mcloss.plans_figure, not by the numeric sweep figure).
+CATEGORICAL_X = frozenset({"sampling"})
 #: Defaults of the optional keys of a sweep (the schema documents them).
 DEFAULT_CURVE_POINTS = 200
 
@@ -123,6 +126,16 @@ def quantity_units(base: Mapping[str, Any], points: Sequence[Mapping[str, Any]])
     return units
 
 
+def with_optional_keys(spec: Mapping[str, Any], keys) -> Mapping[str, Any]:
+    """``spec`` with the optional keys among ``keys`` that it leaves out set to their defaults.
+
+    ``sampling`` (default iid) is sweepable without being written into the base scenario.
+    """
+    if "sampling" in keys and "sampling" not in spec:
+        return {**spec, "sampling": "iid"}
+    return spec
+
+
 @dataclass(frozen=True)
 class Point:
     """One grid point of a sweep: a scenario named after the sweep and its values."""
@@ -190,6 +203,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     if not isinstance(vary, Mapping) or not vary:
         raise ConfigError(f"{key}.vary", "must map at least one dotted key to a list of values",
                           "{<dotted key>: [value, ...]}, e.g. {generator.loc: [0.0, 0.5, 1.0]}")
+    spec = with_optional_keys(spec, vary)
     pairs = []
     for dotted, values in vary.items():
         where = f"{key}.vary.{dotted}"
@@ -221,7 +235,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     x = entry.get("x", pairs[0][0])
     if x not in vary:
         raise ConfigError(f"{key}.x", f"{x!r} is not a varied key", ", ".join(vary))
-    if not all(_is_number(v) for v in vary[x]):
+    if x not in CATEGORICAL_X and not all(_is_number(v) for v in vary[x]):
         raise ConfigError(f"{key}.vary.{x}", "the x axis of the sweep needs numbers",
                           "numbers (or make another varied key the x axis)")
     points = []
@@ -362,7 +376,7 @@ def exact_curve(base: Mapping[str, Any], x: str, xs: Sequence[float], series: Se
     """
     rows, skipped = [], []
     for others in series:
-        spec = dict(base)
+        spec = dict(with_optional_keys(base, [x, *others]))
         for dotted, value in others.items():
             spec = with_value(spec, dotted, value)
         for value in xs:

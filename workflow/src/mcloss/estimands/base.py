@@ -182,4 +182,7 @@ def build(spec: Mapping[str, Any], key: str) -> Estimand:
     name = spec.get("estimand")
     if name not in REGISTRY:
         raise ConfigError(f"{key}.estimand", f"unknown estimand {name!r}", ", ".join(sorted(REGISTRY)))
-    return REGISTRY[name](spec, key)
+    from ..sampling import planned
+
+    # How the streams draw (config key `sampling`) wraps the estimand; iid returns it unchanged.
+    return planned(REGISTRY[name](spec, key), spec, key)

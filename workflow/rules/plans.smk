@@ -1,0 +1,94 @@
+# Sampling plans side by side (config key `sampling`, docs/sampling-plans.md): for every sweep that varies
+# `sampling`, the efficiency of each plan relative to iid and one figure of RMSE against n per plan.
+
+
+rule plan_efficiency:
+    """RMSE, CPU time and efficiency 1/(MSE x time) relative to iid of each point of a sweep over sampling."""
+    input:
+        summaries=sweep_tables("summary"),
+        timings=plan_timings,
+    output:
+        "results/tables/plans/{sweep}/efficiency.csv",
+    params:
+        points=sweep_points,
+        scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
+    log:
+        "results/logs/plan_efficiency/{sweep}.log",
+    benchmark:
+        "results/benchmarks/plan_efficiency/{sweep}.tsv"
+    resources:
+        mem_mb=300,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/plan_efficiency.py"
+
+
+rule efficiency_table:
+    """The efficiency rows of every sweep over sampling, as CSV, Markdown and LaTeX."""
+    input:
+        expand("results/tables/plans/{sweep}/efficiency.csv", sweep=PLAN_SWEEPS),
+    output:
+        csv=report(
+            "results/tables/efficiency.csv",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "efficiency"},
+        ),
+        markdown="results/tables/efficiency.md",
+        latex="results/tables/efficiency.tex",
+    log:
+        "results/logs/tables/efficiency.log",
+    benchmark:
+        "results/benchmarks/tables/efficiency.tsv"
+    resources:
+        mem_mb=300,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/efficiency_table.py"
+
+
+rule plans_figure:
+    """RMSE against n, one line per sampling plan with its 95% Monte Carlo band, fitted slope and exact line."""
+    input:
+        summaries=sweep_tables("summary"),
+        convergences=sweep_tables("convergence"),
+        exact=lambda wildcards: [f"results/exact/{p.name}.json" for p in SWEEPS[wildcards.sweep].points],
+    output:
+        pdf=report(
+            "results/figures/plans/{sweep}.pdf",
+            caption="../report/plans.rst",
+            category="Sampling plans",
+            labels={"sweep": "{sweep}", "format": "pdf"},
+        ),
+        png=report(
+            "results/figures/plans/{sweep}.png",
+            caption="../report/plans.rst",
+            category="Sampling plans",
+            labels={"sweep": "{sweep}", "format": "png"},
+        ),
+    params:
+        points=sweep_points,
+        scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
+        spec=sweep_base_spec,
+        quantities=lambda wildcards: list(SWEEPS[wildcards.sweep].quantities or []),
+        seed=config["seed"],
+        replicates=lambda wildcards: replicates(SWEEPS[wildcards.sweep].points[0].name),
+        batch_sizes=lambda wildcards: batch_sizes(SWEEPS[wildcards.sweep].points[0].name),
+    log:
+        "results/logs/plans_figure/{sweep}.log",
+    benchmark:
+        "results/benchmarks/plans_figure/{sweep}.tsv"
+    resources:
+        mem_mb=600,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/plans_figure.py"
