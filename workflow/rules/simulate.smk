@@ -3,6 +3,7 @@ rule simulate:
     output:
         "results/simulations/{scenario}/replicates_{start}-{stop}.npz",
     params:
+        code=code("simulate.py"),
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
