@@ -13,3 +13,17 @@ class ConfigError(ValueError):
         if allowed:
             message += f"; allowed: {allowed}"
         super().__init__(message)
+
+
+class CorruptFileError(RuntimeError):
+    """An intermediate file that exists but cannot be read (truncated, overwritten, not the format).
+
+    The message is one line naming the file and the commands that recover: delete it and
+    rerun, so that Snakemake redoes the job that writes it and every job that reads it.
+    """
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        super().__init__(f"cannot read {self.path} ({problem}): it is truncated or corrupt; recover with "
+                         f"`rm {self.path}` and then the same snakemake command, which redoes the job that "
+                         "writes it and those that read it")
