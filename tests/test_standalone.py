@@ -6,7 +6,6 @@ so that editing the copy's package never touches the real source) serves every t
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from common import ROOT
+from common import copy_repository
 
 pytestmark = pytest.mark.slow
 
@@ -36,18 +35,6 @@ CONFIG = {
     },
 }
 TARGETS = ["results/tables/summary.csv", "results/tables/convergence.csv"]
-
-
-def copy_repository(destination: Path) -> Path:
-    """The workflow and its package, without results, .venv or .git."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "workflow", "profiles", "configs"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        elif source.exists():
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 def environment(repo: Path) -> dict:
