@@ -4,6 +4,7 @@ One small pipeline run in a temporary copy of the repository (its own workflow/s
 so that editing the copy's package never touches the real source) serves every test here.
 """
 
+import json
 import math
 import os
 import subprocess
@@ -71,11 +72,6 @@ def pending(repo: Path) -> set[tuple[str, str]]:
     table = pd.DataFrame(body, columns=header)
     table = table[table.plan != "no update"]
     return set(zip(table.rule, table.output_file))
-
-
-def scenarios_of(jobs) -> set[str]:
-    return {path.split("/")[2] if path.startswith("results/simulations/") or path.startswith("results/exact/")
-            else path for _, path in jobs}
 
 
 @pytest.mark.parametrize("module, scenarios", [
@@ -163,8 +159,6 @@ def test_exact_prints_every_scenario(repo):
     table = pd.read_csv(pd.io.common.StringIO(result.stdout))
     written = {}
     for scenario in CONFIG["scenarios"]:
-        import json
-
         data = json.loads((repo / "results" / "exact" / f"{scenario}.json").read_text())
         for q, v in data["limits"].items():
             written[(scenario, q)] = (math.nan if v is None else v, data["variances"].get(q))
