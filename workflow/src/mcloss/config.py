@@ -44,7 +44,8 @@ def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | N
         return ConfigError(_dotted(path + [str(error.instance)]), "name is not file-safe",
                            "letters, digits, '_', '.', '-', starting with a letter or digit")
     if error.validator == "enum":
-        return ConfigError(_dotted(path), f"{error.instance!r} is not allowed", ", ".join(map(str, error.validator_value)))
+        return ConfigError(_dotted(path), f"{error.instance!r} is not allowed",
+                           ", ".join(map(str, error.validator_value)))
     if error.validator == "required":
         return ConfigError(_dotted(path), error.message, ", ".join(error.validator_value))
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):

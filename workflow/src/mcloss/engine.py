@@ -35,7 +35,6 @@ from .errors import CorruptFileError
 from .estimands import Estimand, TermStats
 from .streams import stream_rng
 
-
 #: Segments between checkpoints shorter than this are summarised together, with a
 #: few numpy calls for all of them: the first checkpoints of a geometric grid are a
 #: few samples apart, and one call per segment would cost more than the samples.
@@ -216,7 +215,8 @@ def simulate(
                 draw, lambda sample, name=stream.name: estimand.terms(name, sample), counts[stream.name], chunk_size
             )
             if stats.keys() & stream_stats.keys():
-                raise ValueError(f"{estimand.name}: streams share term names {sorted(stats.keys() & stream_stats.keys())}")
+                shared = sorted(stats.keys() & stream_stats.keys())
+                raise ValueError(f"{estimand.name}: streams share term names {shared}")
             stats.update(stream_stats)
             for term, count in bad.items():
                 nonfinite.setdefault(term, np.zeros(len(replicates), dtype=np.int64))[i] = count
