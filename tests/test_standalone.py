@@ -144,6 +144,7 @@ def test_plan_agrees_with_measured_empirical_se(repo):
     for row in finite.itertuples():
         measured = row.emp_se**2 / target**2
         mcse = 2 * row.emp_se * row.emp_se_mcse / target**2
+        # + 1: plan rounds up to whole replicates.
         assert abs(measured - row.replicates_bias) <= 3 * mcse + 1, (row.scenario, row.quantity, measured,
                                                                       row.replicates_bias, mcse)
         assert row.replicates_coverage == 1900

@@ -70,7 +70,8 @@ def plan_table(project: Project, names: list[str], target: float, n: int | None)
             elif var == 0.0:
                 row["note"] = "degenerate: error O(1/n), not n^-1/2; no CLT interval"
             else:
-                row["replicates_bias"] = _ceil(var / (size * target**2))
+                # At least 2: an SE needs two replicates (the schema's minimum of `replicates`).
+                row["replicates_bias"] = max(_ceil(var / (size * target**2)), 2)
                 row["replicates_coverage"] = coverage_r
                 row["note"] = ""
             rows.append(row)
