@@ -52,3 +52,17 @@ def assert_one_line_error(message, key, allowed):
     assert message.startswith(f"config key {key}:"), message
     assert "allowed:" in message and allowed in message.split("allowed:", 1)[1], message
     assert "\n" not in message
+
+
+def copy_repository(destination, extra=()):
+    """A copy of the workflow and its package (no results, .venv or .git), plus the ``extra`` top-level entries."""
+    import shutil
+
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "workflow", "profiles", "configs", *extra):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        elif source.exists():
+            shutil.copy2(source, destination / name)
+    return destination

@@ -9,6 +9,7 @@ rule benchmarks:
         markdown="results/tables/benchmarks.md",
         latex="results/tables/benchmarks.tex",
     params:
+        code=code("benchmarks.py"),
         directory="results/benchmarks",
     log:
         "results/logs/benchmarks.log",

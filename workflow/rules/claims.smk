@@ -3,6 +3,7 @@ rule iid_check:
     output:
         "results/tables/scenarios/{scenario}/iid.csv",
     params:
+        code=code("iid_check.py"),
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
@@ -42,6 +43,7 @@ rule claims:
         iid_markdown="results/tables/iid.md",
         iid_latex="results/tables/iid.tex",
     params:
+        code=code("claims.py"),
         assignment=config["claims"],
         scenarios=config["scenarios"],
         seed=config["seed"],

@@ -3,31 +3,36 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 import mcloss.config as config_checks
 import mcloss.sampling
 import mcloss.streams
 import mcloss.sweeps
+from mcloss.codehash import source_hash
 from mcloss.errors import ConfigError
 from mcloss.grid import batch_grid, power_of_two_grid
 from mcloss.sampling import plan as sampling_plan
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
+# Snakemake reads the values nested in --config 'key={...}' as strings; read them as YAML would.
+_overrides = workflow.config_settings.overwrite_config or {}
+update_config(config, config_checks.typed_overrides(_overrides))
+
 # Fail before any job runs, with one line naming the key: the schema first
 # (before defaults are filled in, so the message is about what the user wrote),
 # then what only the estimands can check.
 _problem = config_checks.schema_error(config, SCHEMA)
 if _problem is not None:
-    sys.exit(f"config error: {_problem}")
+    sys.exit(f"config error: {config_checks.override_hint(_problem, _overrides)}")
 validate(config, SCHEMA)
 try:
     ESTIMANDS = config_checks.check(config, SCHEMA)
     # Sweeps: each grid point is a scenario of its own (mcloss.sweeps), run by the same rules.
     SWEEPS, _point_estimands = mcloss.sweeps.check(config)
 except ConfigError as err:
-    sys.exit(f"config error: {err}")
+    sys.exit(f"config error: {config_checks.override_hint(err, _overrides)}")
 
 ESTIMANDS.update(_point_estimands)
 SPECS = dict(config["scenarios"])
@@ -214,3 +219,26 @@ def plan_outputs():
     return [f"results/tables/efficiency.{ext}" for ext in ("csv", "md", "tex")] + [
         f"results/figures/plans/{sweep}.{ext}" for sweep in PLAN_SWEEPS for ext in ("pdf", "png")
     ]
+
+
+def code(script):
+    """A rule's `code` param: hash of the mcloss source its script runs (mcloss.codehash).
+
+    Per scenario (or sweep), the hash covers the module of its estimand too, so that
+    editing one estimand reruns that estimand's jobs and nothing else.
+    """
+    path = Path(workflow.basedir) / "workflow" / "scripts" / script
+
+    def param(wildcards):
+        scenario = getattr(wildcards, "scenario", None) or (
+            SWEEPS[wildcards.sweep].scenario if hasattr(wildcards, "sweep") else None
+        )
+        modules = []
+        estimand = ESTIMANDS.get(scenario) if scenario is not None else None
+        while estimand is not None:
+            # A sampling plan wraps the estimand (mcloss.sampling.Planned): hash both modules.
+            modules.append(type(estimand).__module__)
+            estimand = estimand.__dict__.get("base")
+        return source_hash(path, *modules)
+
+    return param

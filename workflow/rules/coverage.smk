@@ -14,6 +14,8 @@ rule coverage_table:
         excluded="results/tables/coverage_excluded.csv",
         excluded_markdown="results/tables/coverage_excluded.md",
         excluded_latex="results/tables/coverage_excluded.tex",
+    params:
+        code=code("coverage_table.py"),
     log:
         "results/logs/coverage_table.log",
     benchmark:
@@ -49,6 +51,7 @@ rule zip_plot:
             labels={"scenario": "{scenario}", "figure": "zip", "format": "png"},
         ),
     params:
+        code=code("zip_plot.py"),
         spec=scenario_spec,
         seed=config["seed"],
         replicates=lambda wildcards: replicates(wildcards.scenario),

@@ -3,6 +3,7 @@ rule exact:
     output:
         "results/exact/{scenario}.json",
     params:
+        code=code("exact.py"),
         spec=scenario_spec,
     log:
         "results/logs/exact/{scenario}.log",

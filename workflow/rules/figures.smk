@@ -18,6 +18,7 @@ rule figures:
             for ext in ("pdf", "png")
         },
     params:
+        code=code("figures.py"),
         spec=scenario_spec,
         seed=config["seed"],
         replicates=lambda wildcards: replicates(wildcards.scenario),
@@ -58,6 +59,7 @@ rule identity_figure:
             labels={"scenario": "{scenario}", "figure": "identities", "format": "png"},
         ),
     params:
+        code=code("identity_figure.py"),
         spec=scenario_spec,
         seed=config["seed"],
         replicates=lambda wildcards: replicates(wildcards.scenario),

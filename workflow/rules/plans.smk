@@ -10,6 +10,7 @@ rule plan_efficiency:
     output:
         "results/tables/plans/{sweep}/efficiency.csv",
     params:
+        code=code("plan_efficiency.py"),
         points=sweep_points,
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
     log:
@@ -39,6 +40,8 @@ rule efficiency_table:
         ),
         markdown="results/tables/efficiency.md",
         latex="results/tables/efficiency.tex",
+    params:
+        code=code("efficiency_table.py"),
     log:
         "results/logs/tables/efficiency.log",
     benchmark:
@@ -73,6 +76,7 @@ rule plans_figure:
             labels={"sweep": "{sweep}", "format": "png"},
         ),
     params:
+        code=code("plans_figure.py"),
         points=sweep_points,
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
         spec=sweep_base_spec,

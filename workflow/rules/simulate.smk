@@ -4,6 +4,7 @@ rule simulate:
         simulation="results/simulations/{scenario}/replicates_{start}-{stop}.npz",
         timing="results/simulations/{scenario}/replicates_{start}-{stop}.seconds.csv",
     params:
+        code=code("simulate.py"),
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),

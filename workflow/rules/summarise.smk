@@ -9,6 +9,7 @@ rule summarise:
         identities="results/tables/scenarios/{scenario}/identities.csv",
         exact_checks="results/tables/scenarios/{scenario}/exact_checks.csv",
     params:
+        code=code("summarise.py"),
         spec=scenario_spec,
         seed=config["seed"],
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
@@ -44,6 +45,7 @@ rule tables:
     wildcard_constraints:
         table="|".join(TABLES),
     params:
+        code=code("tables.py"),
         scenarios=config["scenarios"],
         sweeps=config.get("sweeps") or {},
     log:

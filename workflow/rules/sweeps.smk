@@ -7,6 +7,7 @@ rule sweep_curve:
     output:
         "results/sweeps/{sweep}/exact_curve.csv",
     params:
+        code=code("sweep_curve.py"),
         spec=sweep_base_spec,
         curve=sweep_curve_settings,
     log:
@@ -43,6 +44,7 @@ rule sweep_figure:
             labels={"sweep": "{sweep}", "format": "png"},
         ),
     params:
+        code=code("sweep_figure.py"),
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
         spec=sweep_base_spec,
         x=lambda wildcards: SWEEPS[wildcards.sweep].x,

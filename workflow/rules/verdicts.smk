@@ -21,6 +21,7 @@ rule verdicts:
         mem_mb=500,
         runtime=5,
     params:
+        code=code("verdicts.py"),
         seed=config["seed"],
         replicates=config["replicates"],
         figures=summary_figures(),

@@ -44,7 +44,8 @@ def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | N
         return ConfigError(_dotted(path + [str(error.instance)]), "name is not file-safe",
                            "letters, digits, '_', '.', '-', starting with a letter or digit")
     if error.validator == "enum":
-        return ConfigError(_dotted(path), f"{error.instance!r} is not allowed", ", ".join(map(str, error.validator_value)))
+        return ConfigError(_dotted(path), f"{error.instance!r} is not allowed",
+                           ", ".join(map(str, error.validator_value)))
     if error.validator == "required":
         return ConfigError(_dotted(path), error.message, ", ".join(error.validator_value))
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -118,3 +119,42 @@ def check_claims(config: Mapping[str, Any], schema_path: str) -> None:
         if problem is not None:
             position, what, allowed = problem
             raise ConfigError(f"claims.{claim_id}[{position}]", what, allowed)
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _typed(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if isinstance(parsed, str):
+            try:
+                return float(parsed)      # 1e5: a number to a user, a string to YAML 1.1
+            except ValueError:
+                return value
+        return parsed if isinstance(parsed, (bool, int, float)) or parsed is None else value
+    return value
+
+
+def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``--config`` values with the strings inside mappings and lists read as a YAML config file would.
+
+    Snakemake parses ``--config 'batch_sizes={max: 10000}'`` with YAML's BaseLoader, which keeps
+    every scalar a string ('10000'); numbers, booleans and null are converted back here. A
+    top-level ``key=value`` is already typed by Snakemake and left as it is.
+    """
+    return {key: (_typed(value) if isinstance(value, (Mapping, list)) else value)
+            for key, value in overrides.items()}
+
+
+def override_hint(problem: ConfigError, overrides: Mapping[str, Any]) -> str:
+    """The one-line message of ``problem``, with how to write a nested key when --config set it."""
+    top = problem.key.split(".")[0].split("[")[0]
+    if top not in overrides:
+        return str(problem)
+    return (f"{problem} (from --config; nested keys are written --config '{top}={{key: value}}', "
+            f"e.g. --config 'batch_sizes={{max: 10000}}')")

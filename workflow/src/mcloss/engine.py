@@ -23,14 +23,18 @@ not depend on the machine's load, the job it runs in or its neighbours.
 from __future__ import annotations
 
 import math
+import os
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .errors import CorruptFileError
 from .estimands import Estimand, TermStats
 from .streams import stream_rng
-
 
 #: Segments between checkpoints shorter than this are summarised together, with a
 #: few numpy calls for all of them: the first checkpoints of a geometric grid are a
@@ -215,7 +219,8 @@ def simulate(
                 draw, lambda sample, name=stream.name: estimand.terms(name, sample), counts[stream.name], chunk_size
             )
             if stats.keys() & stream_stats.keys():
-                raise ValueError(f"{estimand.name}: streams share term names {sorted(stats.keys() & stream_stats.keys())}")
+                shared = sorted(stats.keys() & stream_stats.keys())
+                raise ValueError(f"{estimand.name}: streams share term names {shared}")
             stats.update(stream_stats)
             for term, count in bad.items():
                 nonfinite.setdefault(term, np.zeros(len(replicates), dtype=np.int64))[i] = count
@@ -229,20 +234,40 @@ def simulate(
 
 
 def save(sim: Simulation, path) -> None:
-    """Write a Simulation as .npz (arrays named estimate/<q>, se/<q>, nonfinite/<term>)."""
+    """Write a Simulation as .npz (arrays named estimate/<q>, se/<q>, nonfinite/<term>), atomically.
+
+    The arrays go to a temporary file beside ``path``, which is renamed to ``path``
+    only once complete (os.replace): a job killed while writing leaves no file at
+    ``path``, never a truncated one, and its rerun starts from scratch.
+    """
     arrays = {"n": sim.n, "replicates": sim.replicates}
     arrays.update({f"estimate/{q}": v for q, v in sim.estimate.items()})
     arrays.update({f"se/{q}": v for q, v in sim.se.items()})
     arrays.update({f"nonfinite/{t}": v for t, v in sim.nonfinite.items()})
-    np.savez(path, **arrays)
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _read_block(path) -> dict[str, np.ndarray]:
+    """All arrays of one .npz; a file that cannot be read raises CorruptFileError naming it."""
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        raise CorruptFileError(path, f"{type(err).__name__}: {err}") from err
 
 
 def load(paths) -> Simulation:
     """Read and concatenate Simulation blocks, ordered by replicate index."""
-    blocks = []
-    for path in paths:
-        with np.load(path) as z:
-            blocks.append({k: z[k] for k in z.files})
+    blocks = [_read_block(path) for path in paths]
     if not blocks:
         raise ValueError("no simulation files given")
     reps = np.concatenate([b["replicates"] for b in blocks])

@@ -1,0 +1,174 @@
+"""The `mcloss` command: what needs no pipeline run.
+
+    mcloss exact   [--configfile F] [--scenario S ...] [--sweeps]
+    mcloss plan    --target-mcse E [--n N] [--configfile F] [--scenario S ...] [--csv]
+    mcloss replay  SCENARIO R [--configfile F] [--out F]
+
+`exact` prints each scenario's exact limits and lim n Var (the values rule `exact`
+writes to results/exact/<scenario>.json). `plan` turns lim n Var into replicate
+counts: the estimate at batch size n has variance Var_n ~ lim n Var / n, so its
+Monte Carlo SE over R replicates is sqrt(Var_n / R) and a target MCSE E needs
+R = lim n Var / (n E^2); the MCSE of a 95% coverage is sqrt(0.95 x 0.05 / R), so
+0.005 needs R = 1900 whatever the quantity. `replay` recomputes one replicate's
+running estimates with the pipeline's own seed, grid and engine: the numbers are
+bit-identical to those in results/simulations/.
+
+A bad config or argument ends the command with one line naming the key and exit
+code 2, as the pipeline does before any job runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .engine import simulate
+from .errors import ConfigError
+from .project import Project
+
+COVERAGE_MCSE = 0.005
+NOMINAL = 0.95
+
+
+def _ceil(value: float) -> int:
+    """Smallest whole number of replicates >= value (0.95 x 0.05 / 0.005^2 is 1900, not 1900.0000000000002)."""
+    return math.ceil(value * (1 - 1e-12))
+
+
+def exact_table(project: Project, names: list[str]) -> pd.DataFrame:
+    rows = []
+    for name in names:
+        estimand = project.estimands[name]
+        limits, variances = estimand.exact(), estimand.asymptotic_variance()
+        for q in estimand.quantities:
+            rows.append({"scenario": name, "quantity": q.name, "exact": limits.get(q.name, math.nan),
+                         "lim_n_var": variances.get(q.name, math.nan), "meaning": q.meaning})
+    return pd.DataFrame(rows)
+
+
+def plan_table(project: Project, names: list[str], target: float, n: int | None) -> pd.DataFrame:
+    """Replicates for a bias MCSE of ``target`` at batch size n, and for a coverage MCSE of 0.005."""
+    coverage_r = _ceil(NOMINAL * (1 - NOMINAL) / COVERAGE_MCSE**2)
+    rows = []
+    for name in names:
+        estimand = project.estimands[name]
+        size = n if n is not None else project.grid(name)[-1]
+        limits, variances = estimand.exact(), estimand.asymptotic_variance()
+        for q in estimand.quantities:
+            exact, var = limits.get(q.name, math.nan), variances.get(q.name, math.nan)
+            row = {"scenario": name, "quantity": q.name, "n": size, "target_mcse": target, "lim_n_var": var,
+                   "replicates_bias": pd.NA, "replicates_coverage": pd.NA}
+            if not math.isfinite(exact):
+                row["note"] = "no finite limit: no bias to estimate"
+            elif not math.isfinite(var):
+                row["note"] = "lim n Var infinite or unknown: no n^-1/2 rate, no replicate count"
+            elif var == 0.0:
+                row["note"] = "degenerate: error O(1/n), not n^-1/2; no CLT interval"
+            else:
+                # At least 2: an SE needs two replicates (the schema's minimum of `replicates`).
+                row["replicates_bias"] = max(_ceil(var / (size * target**2)), 2)
+                row["replicates_coverage"] = coverage_r
+                row["note"] = ""
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def replay_table(project: Project, name: str, replicate: int) -> pd.DataFrame:
+    total = project.replicates(name)
+    if not 0 <= replicate < total:
+        raise ConfigError("replicate", f"{replicate} is not a replicate of {name}", f"0 to {total - 1}")
+    sim = simulate(project.estimands[name], project.grid(name), range(replicate, replicate + 1),
+                   project.config["seed"], project.scenario_key(name), project.config["chunk_size"])
+    columns = {"n": sim.n}
+    for q in sim.estimate:
+        columns[q] = sim.estimate[q][0]
+        columns[f"{q}_se"] = sim.se[q][0]
+    return pd.DataFrame(columns)
+
+
+def _show(frame: pd.DataFrame, as_csv: bool) -> str:
+    if as_csv:
+        return frame.to_csv(index=False)
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = ["" if np.isnan(v) else f"{v:.6g}" for v in shown[column]]
+    return shown.astype(object).where(shown.notna(), "").to_string(index=False) + "\n"
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mcloss", description=__doc__.split("\n\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--configfile", default="config.yaml", help="the config (default: config.yaml)")
+
+    exact = commands.add_parser("exact", parents=[config], help="exact limits and lim n Var of each scenario")
+    exact.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    exact.add_argument("--sweeps", action="store_true", help="include the sweeps' points")
+    exact.add_argument("--csv", action="store_true", help="CSV instead of an aligned table")
+
+    plan = commands.add_parser("plan", parents=[config], help="replicates needed for a target Monte Carlo SE")
+    plan.add_argument("--target-mcse", type=_positive, required=True, help="MCSE wanted for the bias (in the "
+                      "quantity's unit)")
+    plan.add_argument("--n", type=_count, help="batch size (default: each scenario's largest)")
+    plan.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    plan.add_argument("--sweeps", action="store_true", help="include the sweeps' points")
+    plan.add_argument("--csv", action="store_true", help="CSV instead of an aligned table")
+
+    replay = commands.add_parser("replay", parents=[config], help="one replicate's running estimates, as CSV")
+    replay.add_argument("scenario")
+    replay.add_argument("replicate", type=int)
+    replay.add_argument("--out", help="write the CSV here (default: standard output)")
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        project = Project.from_file(args.configfile)
+        if args.command == "exact":
+            text = _show(exact_table(project, project.names(args.scenario, args.sweeps)), args.csv)
+        elif args.command == "plan":
+            table = plan_table(project, project.names(args.scenario, args.sweeps), args.target_mcse, args.n)
+            text = _show(table, args.csv)
+        else:
+            project.names([args.scenario])
+            # Full precision (repr): the values compare equal to the pipeline's .npz ones.
+            text = replay_table(project, args.scenario, args.replicate).to_csv(index=False)
+            if args.out:
+                Path(args.out).write_text(text)
+                text = f"wrote {args.out}\n"
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
