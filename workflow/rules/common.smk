@@ -11,8 +11,7 @@ import mcloss.streams
 import mcloss.sweeps
 from mcloss.codehash import source_hash
 from mcloss.errors import ConfigError
-from mcloss.grid import batch_grid, power_of_two_grid
-from mcloss.sampling import plan as sampling_plan
+from mcloss.project import scenario_batch_sizes, scenario_grid, scenario_replicates
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -78,20 +77,12 @@ def scenario_key(name):
 
 def replicates(scenario):
     """Replicates of a scenario (the scenario, or else its sweep, may set its own; a sweep's wins)."""
-    sweep = SWEEP_OF.get(scenario)
-    if sweep is not None and sweep.replicates:
-        return sweep.replicates
-    return SPECS[scenario].get("replicates", config["replicates"])
+    return scenario_replicates(config, SPECS[scenario], SWEEP_OF.get(scenario))
 
 
 def batch_sizes(scenario):
-    """min, max and per_decade of a scenario's batch sizes (a sweep may override any of them)."""
-    sweep = SWEEP_OF.get(scenario)
-    return {
-        **config["batch_sizes"],
-        **(SPECS[scenario].get("batch_sizes") or {}),
-        **((sweep.batch_sizes or {}) if sweep is not None else {}),
-    }
+    """min, max and per_decade of a scenario's batch sizes (sweep over scenario over the top level)."""
+    return scenario_batch_sizes(config, SPECS[scenario], SWEEP_OF.get(scenario))
 
 
 # What only the plans can check (an even chunk_size for antithetic pairs, a power of two for sobol).
@@ -102,16 +93,10 @@ except ConfigError as err:
 
 
 def grid(scenario):
-    """Batch sizes of a scenario, snapped to its estimand's unit."""
-    sizes = batch_sizes(scenario)
-    unit = ESTIMANDS[scenario].batch_unit
+    """Batch sizes of a scenario, snapped to its estimand's unit (powers of two under sobol)."""
     sweep = SWEEP_OF.get(scenario)
-    siblings = [p.name for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else [scenario]
-    if any(sampling_plan(ESTIMANDS[name]) == "sobol" for name in siblings):
-        # Scrambled nets are balanced at powers of two: per_decade does not apply (docs/sampling-plans.md).
-        # The other plans of a sweep with a sobol point share its grid, so every n is compared across plans.
-        return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
-    return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
+    siblings = [ESTIMANDS[p.name] for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else []
+    return scenario_grid(batch_sizes(scenario), ESTIMANDS[scenario], siblings)
 
 
 def replicate_blocks(scenario):

@@ -15,10 +15,38 @@ import yaml
 from . import sweeps as sweeps_module
 from .config import check, schema_error
 from .errors import ConfigError
-from .grid import batch_grid
+from .grid import batch_grid, power_of_two_grid
+from .sampling import plan as sampling_plan
 from .streams import scenario_key
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+# --- per-scenario settings: the one definition, used by workflow/rules/common.smk and by Project ---
+def scenario_replicates(config, spec, sweep=None) -> int:
+    """Replicates of a scenario: its sweep's own setting, else the scenario's, else the top-level one."""
+    if sweep is not None and sweep.replicates:
+        return int(sweep.replicates)
+    return int(spec.get("replicates", config["replicates"]))
+
+
+def scenario_batch_sizes(config, spec, sweep=None) -> dict:
+    """min, max and per_decade of a scenario's batch sizes, key by key: sweep over scenario over top level."""
+    return {**config["batch_sizes"], **(spec.get("batch_sizes") or {}),
+            **((sweep.batch_sizes or {}) if sweep is not None else {})}
+
+
+def scenario_grid(sizes, estimand, siblings=()) -> list[int]:
+    """Batch sizes of a scenario, snapped to its estimand's unit.
+
+    Scrambled nets are balanced at powers of two, so a sobol scenario runs on them (per_decade does not
+    apply), and so does every point of a sweep over ``sampling`` with a sobol point (``siblings``: the
+    estimands of the sweep's points), so that every n is compared across plans (docs/sampling-plans.md).
+    """
+    unit = estimand.batch_unit
+    if any(sampling_plan(e) == "sobol" for e in (estimand, *siblings)):
+        return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
+    return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
 
 
 class Project:
@@ -67,14 +95,13 @@ class Project:
         return list(chosen)
 
     def replicates(self, name: str) -> int:
-        sweep = self.sweep_of.get(name)
-        return sweep.replicates if sweep is not None and sweep.replicates else self.config["replicates"]
+        return scenario_replicates(self.config, self.specs[name], self.sweep_of.get(name))
 
     def grid(self, name: str) -> list[int]:
         sweep = self.sweep_of.get(name)
-        sizes = {**self.config["batch_sizes"], **((sweep.batch_sizes or {}) if sweep is not None else {})}
-        unit = self.estimands[name].batch_unit
-        return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
+        sizes = scenario_batch_sizes(self.config, self.specs[name], sweep)
+        siblings = [self.estimands[p.name] for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else []
+        return scenario_grid(sizes, self.estimands[name], siblings)
 
     def scenario_key(self, name: str) -> int:
         return scenario_key(self.random_names.get(name, name))

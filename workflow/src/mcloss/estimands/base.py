@@ -24,6 +24,15 @@ from ..tails import TermTail
 
 #: name -> estimand class; filled by subclassing (see Estimand.__init_subclass__).
 REGISTRY: dict[str, type["Estimand"]] = {}
+#: name -> {spec key: class}: a variant builds a scenario of that estimand whose spec has the key
+#: (e.g. `inputs`: an input-dependent model); kept apart so that the plain estimand modules do not
+#: import their variants (and an edit to one variant's module reruns only its scenarios).
+VARIANTS: dict[str, dict[str, type["Estimand"]]] = {}
+
+
+def register_variant(cls: type["Estimand"], key: str) -> None:
+    """Let ``cls`` build the scenarios of estimand ``cls.name`` whose spec has ``key``."""
+    VARIANTS.setdefault(cls.name, {})[key] = cls
 
 
 @dataclass(frozen=True)
@@ -185,4 +194,8 @@ def build(spec: Mapping[str, Any], key: str) -> Estimand:
     from ..sampling import planned
 
     # How the streams draw (config key `sampling`) wraps the estimand; iid returns it unchanged.
-    return planned(REGISTRY[name](spec, key), spec, key)
+    cls = REGISTRY[name]
+    for variant_key, variant in VARIANTS.get(name, {}).items():
+        if variant_key in spec:
+            cls = variant
+    return planned(cls(spec, key), spec, key)

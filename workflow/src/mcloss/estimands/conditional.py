@@ -57,7 +57,7 @@ from ..exact import _BREAK_PROBS, InaccurateQuadrature
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 from ..streams import Marginal, StreamSpec
 from ..tails import TermTail
-from .base import Estimand, ExactCheck, Identity, Quantity
+from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .binary_cross_entropy import BinaryCrossEntropy
 from .cross_entropy import CrossEntropy, label_smoothing
 from .gan import _coefficients
@@ -68,13 +68,6 @@ CHECK_TOLERANCE = 1e-9
 
 
 # --- helpers ------------------------------------------------------------------------
-def variant(cls: type, spec: Any) -> type:
-    """The class that builds ``spec``: the input-dependent subclass of ``cls`` when ``inputs`` is given."""
-    if isinstance(spec, Mapping) and "inputs" in spec:
-        return VARIANTS.get(cls.name, cls)
-    return cls
-
-
 def class_logits(x: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
     """T[k, i] = sum_j C[k, j] x_i^j for a (K, degree + 1) coefficient matrix C: shape (K, n).
 
@@ -780,6 +773,6 @@ class ConditionalGaussianNLL(_Conditional, GaussianNLL):
                 f"e ~ {describe(self.spec['data']['noise'])}, model N({_poly(self.model)}, sigma^2), {model}")
 
 
-VARIANTS: dict[str, type] = {
-    cls.name: cls for cls in (ConditionalBinaryCrossEntropy, ConditionalCrossEntropy, ConditionalGaussianNLL)
-}
+# Each takes over its estimand's name when a scenario has an `inputs` block (estimands.base.build).
+for _variant in (ConditionalBinaryCrossEntropy, ConditionalCrossEntropy, ConditionalGaussianNLL):
+    register_variant(_variant, "inputs")

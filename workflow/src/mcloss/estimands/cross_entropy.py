@@ -123,12 +123,6 @@ class CrossEntropy(Estimand):
 
     name = "cross_entropy"
 
-    def __new__(cls, spec=None, key=None):
-        # With an `inputs` block the prediction depends on x: estimands/conditional.py builds it.
-        from .conditional import variant
-
-        return super().__new__(variant(cls, spec))
-
     def __init__(self, spec, key):
         super().__init__(spec, key)
         labels = spec.get("labels")

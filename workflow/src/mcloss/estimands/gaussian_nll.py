@@ -37,12 +37,6 @@ class GaussianNLL(Estimand):
 
     name = "gaussian_nll"
 
-    def __new__(cls, spec=None, key=None):
-        # With an `inputs` block the prediction depends on x: estimands/conditional.py builds it.
-        from .conditional import variant
-
-        return super().__new__(variant(cls, spec))
-
     def __init__(self, spec, key):
         super().__init__(spec, key)
         self.data = make_distribution(spec.get("data"), f"{key}.data")
