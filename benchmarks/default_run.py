@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "src"))
 
 from machine import cpu_model  # noqa: E402
+
 from mcloss.jobstats import rule_totals  # noqa: E402
 
 

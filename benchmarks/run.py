@@ -55,8 +55,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-
 from machine import cpu_model  # noqa: E402
+
 from mcloss.engine import save, simulate  # noqa: E402
 from mcloss.estimands import TermStats, build  # noqa: E402
 from mcloss.grid import batch_grid  # noqa: E402
@@ -262,7 +262,8 @@ def main(argv=None) -> int:
         print(f"engine[{other.name}]/engine[{sc.name}] = {ratio:.2f} simulate CPU per replicate, same grid "
               f"(target <= {COMPARE_TARGET:g}): {'met' if ratio <= COMPARE_TARGET else 'NOT met'}")
     worst = max(p["peak_mb"] for p in peaks)
-    print(f"largest peak {worst:.1f} MB (target < {PEAK_LIMIT_MB:g} MB): {'met' if worst < PEAK_LIMIT_MB else 'NOT met'}")
+    met = "met" if worst < PEAK_LIMIT_MB else "NOT met"
+    print(f"largest peak {worst:.1f} MB (target < {PEAK_LIMIT_MB:g} MB): {met}")
     print(f"load average {load_after[0]:.2f} (1 min) at the end; {time.perf_counter() - started:.0f} s in all")
 
     record = {"machine": cpu_model(), "cpus": os.cpu_count(), "load_average": [load_before, load_after],

@@ -30,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 from machine import cpu_model  # noqa: E402
+
 from mcloss.engine import simulate  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.grid import batch_grid  # noqa: E402

@@ -10,13 +10,12 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common import assert_one_line_error, first_problem
 from mcloss.engine import simulate
 from mcloss.estimands import build
 from mcloss.exact import log_binomial_coefficient
 from mcloss.grid import batch_grid
 from mcloss.streams import BernoulliSampler, scenario_key, stream_rng
-
-from common import assert_one_line_error, first_problem
 
 BCE = {"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}
 
@@ -105,7 +104,8 @@ def test_sample_mean_minimises_the_batch_bce():
 
 
 @settings(max_examples=25, deadline=None)
-@given(probabilities, st.one_of(probabilities.map(lambda q: {"p": q}), st.floats(-600, 600).map(lambda t: {"logit": t})),
+@given(probabilities,
+       st.one_of(probabilities.map(lambda q: {"p": q}), st.floats(-600, 600).map(lambda t: {"logit": t})),
        st.integers(0, 2**31))
 def test_identities_hold_on_every_batch_for_random_models(p, model, seed):
     estimand = build(spec(p, model), "s")

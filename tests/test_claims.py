@@ -185,7 +185,10 @@ def test_misplaced_scaling_is_refuted_when_it_grows_like_n_and_holds_when_it_set
     assert claims.gan_misplaced_scaling(no_control, ["g"])["verdict"] == "inconclusive"
 
 
-def optimal_evidence(equal_verdict, check_holds=True, equal_exact=-math.log(4.0)):
+MINUS_LOG_4 = -math.log(4.0)
+
+
+def optimal_evidence(equal_verdict, check_holds=True, equal_exact=MINUS_LOG_4):
     checks = pd.DataFrame([{"scenario": "o", "check": "value_at_optimal_D", "abs_diff": 1e-12,
                             "holds": check_holds}])
     return evidence([ok("o", "value", exact=-1.2), ok("e", "value", equal_verdict, exact=equal_exact)],

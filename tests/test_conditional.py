@@ -10,6 +10,7 @@ import scipy.special
 import scipy.stats
 import yaml
 
+from common import SCHEMA, assert_one_line_error, first_problem, snakemake
 from mcloss.engine import simulate
 from mcloss.estimands import build
 from mcloss.estimands.binary_cross_entropy import BinaryCrossEntropy
@@ -18,8 +19,6 @@ from mcloss.estimands.cross_entropy import CrossEntropy
 from mcloss.estimands.gaussian_nll import GaussianNLL
 from mcloss.grid import batch_grid
 from mcloss.streams import scenario_key
-
-from common import SCHEMA, assert_one_line_error, first_problem, snakemake
 
 NORMAL = {"dist": "norm", "loc": 0.0, "scale": 1.0}
 UNIFORM = {"dist": "uniform", "loc": -1.0, "scale": 2.0}
@@ -386,7 +385,8 @@ def test_input_dependent_cross_entropy_entropy_follows_the_truth_and_kl_the_larg
 
 def test_input_dependent_gaussian_terms_read_both_the_inputs_and_the_noise():
     spec = {"estimand": "gaussian_nll", "inputs": {"dist": "t", "df": 20.0},
-            "data": {"mean": [1.0, 2.0], "noise": {"dist": "t", "df": 5.0}}, "model": {"mean": [0.5, 1.5], "sigma": 1.5}}
+            "data": {"mean": [1.0, 2.0], "noise": {"dist": "t", "df": 5.0}},
+            "model": {"mean": [0.5, 1.5], "sigma": 1.5}}
     _, found = _tails_of(spec)
     # (m*(x) - m(x) + e)^2: x^2 in t(20)'s tails (index 10), e^2 in t(5)'s (index 5 / 2): the smaller wins.
     assert found["mse"].term_index == pytest.approx(2.5) and found["nll"].var_finite

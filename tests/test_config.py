@@ -5,7 +5,6 @@ import copy
 import pytest
 import yaml
 
-
 from common import GAN, assert_one_line_error, first_problem, snakemake
 
 

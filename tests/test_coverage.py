@@ -163,8 +163,8 @@ def test_binomial_mcse_is_the_agresti_coull_se_and_never_zero():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_coverage_verdict_on_default_scenarios_does_not_depend_on_the_seed(seed):
     import yaml
-    from common import ROOT
 
+    from common import ROOT
     from mcloss.engine import simulate
     from mcloss.grid import batch_grid
     from mcloss.streams import scenario_key

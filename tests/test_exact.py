@@ -86,7 +86,8 @@ def test_two_normals_jsd_is_bounded_by_log_2():
     assert jsd == pytest.approx(math.log(2.0), abs=1e-9)
 
 
-@pytest.mark.parametrize("dist", [scipy.stats.norm(2, 3), scipy.stats.gamma(2.5), scipy.stats.t(5), scipy.stats.expon(scale=0.1)])
+@pytest.mark.parametrize("dist", [scipy.stats.norm(2, 3), scipy.stats.gamma(2.5), scipy.stats.t(5),
+                                  scipy.stats.expon(scale=0.1)])
 def test_entropy_by_quadrature_matches_scipy_closed_form(dist):
     assert entropy(dist) == pytest.approx(float(dist.entropy()), abs=1e-9)
 

@@ -8,12 +8,11 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common import assert_one_line_error, first_problem
 from mcloss.engine import simulate
 from mcloss.estimands import build
 from mcloss.grid import batch_grid
 from mcloss.streams import scenario_key, stream_rng
-
-from common import assert_one_line_error, first_problem
 
 NLL = {
     "estimand": "gaussian_nll",

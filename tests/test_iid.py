@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import scipy.stats
 import yaml
-from common import GAN, ROOT, SCHEMA, assert_one_line_error, first_problem
 
+from common import GAN, ROOT, SCHEMA, assert_one_line_error, first_problem
 from mcloss import claims, iid
 from mcloss.estimands import build
 from mcloss.streams import BernoulliSampler, IIDSampler, MarkovSampler, scenario_key

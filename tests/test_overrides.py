@@ -1,10 +1,9 @@
 """--config values typed as a YAML file would type them, the hint for nested keys, and code hashes."""
 
+from common import ROOT
 from mcloss import codehash
 from mcloss.config import override_hint, typed_overrides
 from mcloss.errors import ConfigError
-
-from common import ROOT
 
 
 def test_nested_override_values_are_typed_like_yaml():

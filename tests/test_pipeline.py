@@ -8,9 +8,8 @@ import pytest
 import scipy.stats
 import yaml
 
-from mcloss.summarise import SUMMARY_COLUMNS
-
 from common import snakemake
+from mcloss.summarise import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.slow
 

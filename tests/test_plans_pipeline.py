@@ -5,9 +5,8 @@ import copy
 import pandas as pd
 import yaml
 
-from mcloss.plans import EFFICIENCY_COLUMNS, TIMING_COLUMNS
-
 from common import GAN, snakemake
+from mcloss.plans import EFFICIENCY_COLUMNS, TIMING_COLUMNS
 
 CONFIG = {
     "seed": 7, "replicates": 8, "replicates_per_job": 4, "chunk_size": 1024,

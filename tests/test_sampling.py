@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 
+from common import GAN, assert_one_line_error, first_problem
 from mcloss import plan_claims
 from mcloss.claims import Evidence
 from mcloss.engine import simulate
@@ -33,8 +34,6 @@ from mcloss.streams import (
     MixtureSampler,
     stream_rng,
 )
-
-from common import GAN, assert_one_line_error, first_problem
 
 MSE = {"estimand": "gaussian_nll", "data": {"dist": "norm", "loc": 1.0, "scale": 2.0},
        "model": {"mean": 0.5, "sigma": 1.5}}

@@ -4,8 +4,8 @@ import hashlib
 
 import numpy as np
 import pytest
-from common import GAN, assert_one_line_error, snakemake
 
+from common import GAN, assert_one_line_error, snakemake
 from mcloss import sweeps
 from mcloss.engine import simulate
 from mcloss.errors import ConfigError

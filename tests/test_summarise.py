@@ -3,8 +3,7 @@ import pytest
 
 from mcloss.engine import Simulation
 from mcloss.estimands import Identity, Quantity
-from mcloss.summarise import (Z95, bootstrap_index, convergence_table, identity_table, performance,
-                              rate_of_convergence)
+from mcloss.summarise import Z95, bootstrap_index, convergence_table, identity_table, performance, rate_of_convergence
 
 
 def test_performance_measures_match_their_definitions():

@@ -13,14 +13,13 @@ import scipy.stats
 import yaml
 from PIL import Image
 
+from common import GAN, first_problem, snakemake
 from mcloss import sweeps
 from mcloss.engine import simulate
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
 from mcloss.streams import scenario_key
 from mcloss.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
-
-from common import GAN, first_problem, snakemake
 
 OPTIMAL = {**copy.deepcopy(GAN), "discriminator": "optimal"}
 
@@ -338,8 +337,8 @@ def test_common_random_numbers_reach_the_simulations(run_dir):
         return np.concatenate([np.load(f)[f"estimate/{quantity}"][:, -1] for f in files])
 
     # Under common random numbers the real stream is shared: changing only the generator leaves e_real as it is.
-    a, b = last("mix__real_fraction=0.5__generator.scale=1", "e_real"), last("mix__real_fraction=0.5__generator.scale=2",
-                                                                              "e_real")
+    a = last("mix__real_fraction=0.5__generator.scale=1", "e_real")
+    b = last("mix__real_fraction=0.5__generator.scale=2", "e_real")
     np.testing.assert_array_equal(a, b)
     # Independent points draw their own real samples.
     assert not np.array_equal(last("shift__generator.loc=0", "e_real"), last("shift__generator.loc=0.5", "e_real"))

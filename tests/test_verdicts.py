@@ -9,6 +9,7 @@ import pytest
 import scipy.integrate
 import scipy.stats
 
+from common import GAN
 from mcloss import findings, summarise, tails
 from mcloss import verdicts as v
 from mcloss.engine import simulate
@@ -16,8 +17,6 @@ from mcloss.estimands import build
 from mcloss.exact import expectation
 from mcloss.grid import batch_grid
 from mcloss.streams import scenario_key
-
-from common import GAN
 
 T3_QUADRATIC = {**GAN, "data": {"dist": "t", "df": 3.0, "loc": 0.0, "scale": 1.0},
                 "discriminator": {"logit": [0.5, 0.5, -0.3]}}

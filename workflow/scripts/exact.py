@@ -9,8 +9,8 @@ import json  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
 from mcloss.exact import InaccurateQuadrature  # noqa: E402
-from mcloss.tails import quantity_analysis  # noqa: E402
 from mcloss.plan_exact import plan_exact  # noqa: E402
+from mcloss.tails import quantity_analysis  # noqa: E402
 
 w = snakemake.wildcards  # noqa: F821
 estimand = build(snakemake.params.spec, f"scenarios.{w.scenario}")  # noqa: F821

@@ -25,8 +25,8 @@ whose control checks fail (so the evidence cannot decide) gets `inconclusive`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd

@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import scipy.stats

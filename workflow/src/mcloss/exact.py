@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import scipy.integrate
@@ -196,6 +196,5 @@ def jensen_shannon(p, q) -> float:
 
 def log_binomial_coefficient(n, k) -> np.ndarray:
     """log C(n, k) via log-gamma (exact for the float range)."""
-    return scipy.special.gammaln(np.asarray(n) + 1.0) - scipy.special.gammaln(np.asarray(k) + 1.0) - scipy.special.gammaln(
-        np.asarray(n) - np.asarray(k) + 1.0
-    )
+    n, k = np.asarray(n), np.asarray(k)
+    return scipy.special.gammaln(n + 1.0) - scipy.special.gammaln(k + 1.0) - scipy.special.gammaln(n - k + 1.0)

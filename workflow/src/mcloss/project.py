@@ -72,7 +72,7 @@ class Project:
         self.random_names = sweeps_module.random_names(self.sweeps)
 
     @classmethod
-    def from_file(cls, path) -> "Project":
+    def from_file(cls, path) -> Project:
         path = Path(path)
         if not path.is_file():
             raise ConfigError("--configfile", f"no such file {str(path)!r}", "a YAML config such as config.yaml")
@@ -100,7 +100,8 @@ class Project:
     def grid(self, name: str) -> list[int]:
         sweep = self.sweep_of.get(name)
         sizes = scenario_batch_sizes(self.config, self.specs[name], sweep)
-        siblings = [self.estimands[p.name] for p in sweep.points] if sweep is not None and "sampling" in sweep.keys else []
+        plans = sweep is not None and "sampling" in sweep.keys
+        siblings = [self.estimands[p.name] for p in sweep.points] if plans else []
         return scenario_grid(sizes, self.estimands[name], siblings)
 
     def scenario_key(self, name: str) -> int:

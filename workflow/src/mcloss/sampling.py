@@ -38,8 +38,9 @@ running (count, mean, M2) give every needed cross-moment at each checkpoint.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import scipy.stats.qmc

@@ -21,8 +21,9 @@ stateful processes (Markov chains) and, later, antithetic or quasi-random
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class Sampler(Protocol):
     def start(self, rng: np.random.Generator) -> Draw:
         """Begin a stream on ``rng``; the returned function gives the next k samples."""
 
-    def marginal(self) -> "Marginal":
+    def marginal(self) -> Marginal:
         """The law each draw should follow, for goodness-of-fit checks of the sampler."""
 
 

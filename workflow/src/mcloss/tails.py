@@ -25,8 +25,9 @@ unresolved (None) with a reason: never as infinite.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class TermTail:
     term: Callable[[np.ndarray], np.ndarray] | None = None
 
     @classmethod
-    def bounded(cls) -> "TermTail":
+    def bounded(cls) -> TermTail:
         return cls()
 
 

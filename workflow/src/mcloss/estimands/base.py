@@ -14,8 +14,9 @@ O(1/n) biases (`bias_per_n`).
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,14 +24,14 @@ from ..streams import StreamSpec
 from ..tails import TermTail
 
 #: name -> estimand class; filled by subclassing (see Estimand.__init_subclass__).
-REGISTRY: dict[str, type["Estimand"]] = {}
+REGISTRY: dict[str, type[Estimand]] = {}
 #: name -> {spec key: class}: a variant builds a scenario of that estimand whose spec has the key
 #: (e.g. `inputs`: an input-dependent model); kept apart so that the plain estimand modules do not
 #: import their variants (and an edit to one variant's module reruns only its scenarios).
-VARIANTS: dict[str, dict[str, type["Estimand"]]] = {}
+VARIANTS: dict[str, dict[str, type[Estimand]]] = {}
 
 
-def register_variant(cls: type["Estimand"], key: str) -> None:
+def register_variant(cls: type[Estimand], key: str) -> None:
     """Let ``cls`` build the scenarios of estimand ``cls.name`` whose spec has ``key``."""
     VARIANTS.setdefault(cls.name, {})[key] = cls
 

@@ -45,7 +45,6 @@ from ..tails import TermTail
 from .base import Estimand, ExactCheck, Identity, Quantity
 from .cross_entropy import log_softmax, probability, smoothed_class_losses
 
-
 #: Largest |logit| accepted: sigmoid(-700) ~ 1e-304 is still a normal positive float.
 MAX_LOGIT = 700.0
 

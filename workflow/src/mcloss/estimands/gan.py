@@ -343,7 +343,7 @@ class GanDiscriminator(Estimand):
             "logit(D) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" x" if i == 1 else f" x^{i}"))
                                       for i, c in enumerate(self.coefficients)))
         if self.latent is not None:
-            gen = (f"G(z) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" z" if i == 1 else f" z^{i}"))
+            gen = ("G(z) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" z" if i == 1 else f" z^{i}"))
                                            for i, c in enumerate(self.g_map))
                    + f", z ~ {describe(self.spec['generator']['latent'])}")
         else:

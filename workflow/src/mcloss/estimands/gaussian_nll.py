@@ -146,7 +146,8 @@ class GaussianNLL(Estimand):
 
         return [
             ExactCheck("data_mean", self.data_mean, mean, tol(mean), "dist.mean() against quadrature of E Y"),
-            ExactCheck("data_var", self.data_var, central, tol(central), "dist.var() against quadrature of E(Y - EY)^2"),
+            ExactCheck("data_var", self.data_var, central, tol(central),
+                       "dist.var() against quadrature of E(Y - EY)^2"),
             ExactCheck("mse_quadrature", exact["mse"], mse, tol(mse),
                        "Var Y + (E Y - m)^2 against quadrature of E(Y - m)^2"),
             ExactCheck("nll_quadrature", exact["nll"], nll, tol(nll),
