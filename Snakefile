@@ -19,6 +19,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

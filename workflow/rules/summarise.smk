@@ -29,20 +29,21 @@ rule summarise:
 
 
 rule tables:
-    """All scenarios' tables stacked, as CSV, Markdown and LaTeX."""
+    """The short tables of all scenarios stacked, as CSV, Markdown and LaTeX."""
     input:
         expand("results/tables/scenarios/{scenario}/{{table}}.csv", scenario=SCENARIOS),
     output:
-        csv=report(
-            "results/tables/{table}.csv",
+        csv="results/tables/{table}.csv",
+        markdown=report(
+            "results/tables/{table}.md",
             caption="../report/tables.rst",
             category="Tables",
+            subcategory="All scenarios",
             labels={"table": "{table}"},
         ),
-        markdown="results/tables/{table}.md",
         latex="results/tables/{table}.tex",
     wildcard_constraints:
-        table="|".join(TABLES),
+        table="|".join(t for t in TABLES if t != "summary"),
     params:
         scenarios=config["scenarios"],
         sweeps=config.get("sweeps") or {},
@@ -50,6 +51,36 @@ rule tables:
         "results/logs/tables/{table}.log",
     benchmark:
         "results/benchmarks/tables/{table}.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/tables.py"
+
+
+rule summary_table:
+    """The long summary table (one row per scenario x quantity x n): CSV and Markdown only, no LaTeX."""
+    input:
+        expand("results/tables/scenarios/{scenario}/summary.csv", scenario=SCENARIOS),
+    output:
+        csv=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+            subcategory="All scenarios",
+            labels={"table": "summary"},
+        ),
+        markdown="results/tables/summary.md",
+    params:
+        scenarios=config["scenarios"],
+        sweeps=config.get("sweeps") or {},
+    log:
+        "results/logs/tables/summary.log",
+    benchmark:
+        "results/benchmarks/tables/summary.tsv"
     resources:
         mem_mb=500,
         runtime=5,

@@ -1,0 +1,84 @@
+# The paper table and the overview figure (config `paper`), from results/verdicts.csv.
+import mcloss.paper
+from mcloss.estimands import REGISTRY
+
+try:
+    mcloss.paper.check_config(
+        config["paper"],
+        {
+            estimand.name: [q.name for q in estimand.quantities]
+            for estimand in ESTIMANDS.values()
+        },
+        list(REGISTRY),
+    )
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
+
+# Sweep points are left out: their sweep figures show them.
+PAPER_SCENARIOS = [s for s in SCENARIOS if s not in SWEEP_OF]
+
+
+rule paper_table:
+    """One row per scenario x headline quantity: exact, estimate, slope, coverage, verdict."""
+    input:
+        verdicts="results/verdicts.csv",
+        convergence="results/tables/convergence.csv",
+    output:
+        csv="results/tables/paper.csv",
+        markdown=report(
+            "results/tables/paper.md",
+            caption="../report/paper.rst",
+            category="Tables",
+            subcategory="All scenarios",
+            labels={"table": "paper"},
+        ),
+        latex="results/tables/paper.tex",
+    params:
+        paper=config["paper"],
+        scenarios=PAPER_SCENARIOS,
+        seed=config["seed"],
+        replicates=config["replicates"],
+    log:
+        "results/logs/paper_table.log",
+    benchmark:
+        "results/benchmarks/paper_table.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/paper.py"
+
+
+rule overview_figure:
+    """Slope with CI against the theoretical rate and standardised error at n_max, every scenario x quantity."""
+    input:
+        verdicts="results/verdicts.csv",
+    output:
+        pdf="results/figures/overview.pdf",
+        png=report(
+            "results/figures/overview.png",
+            caption="../report/overview.rst",
+            category="Figures",
+            subcategory="All scenarios",
+            labels={"figure": "overview"},
+        ),
+    params:
+        paper=config["paper"],
+        scenarios=PAPER_SCENARIOS,
+        seed=config["seed"],
+        replicates=config["replicates"],
+    log:
+        "results/logs/overview_figure.log",
+    benchmark:
+        "results/benchmarks/overview_figure.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    threads: 1
+    conda:
+        "../envs/mcloss.yaml"
+    script:
+        "../scripts/overview_figure.py"

@@ -1,0 +1,133 @@
+"""The paper table: one row per scenario x headline quantity, from the verdicts and convergence tables.
+
+Input contract (``results/verdicts.csv``, one row per scenario x quantity): the columns
+`VERDICT_COLUMNS`, the verdict one of `VERDICTS`. The coverage of the 95% CI comes from
+``results/tables/convergence.csv`` (columns scenario, quantity, coverage, coverage_mcse).
+
+What a row prints follows from its verdict and nothing else:
+
+- ``converges at n^-1/2``: exact, estimate ± MCSE at n_max, slope [95% CI], coverage ± MCSE;
+- ``converges, slower than n^-1/2`` and ``inconclusive``: exact, estimate (no MCSE: the
+  variance need not be finite), slope [95% CI]; no coverage;
+- ``no limit``, ``random limit``, ``degenerate``: no exact value, MCSE, slope or coverage
+  (an em dash), the verdict column says why.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .formatting import DASH, interval, significant, with_mcse
+
+VERDICT_COLUMNS = [
+    "scenario", "estimand", "quantity", "unit", "verdict", "reason", "exact", "estimate", "estimate_mcse", "n_max",
+    "slope", "slope_ci_low", "slope_ci_high", "expected_slope", "declared_bias",
+]
+CONVERGES = "converges at n^-1/2"
+SLOWER = "converges, slower than n^-1/2"
+NO_LIMIT = "no limit"
+RANDOM_LIMIT = "random limit"
+DEGENERATE = "degenerate"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (CONVERGES, SLOWER, NO_LIMIT, RANDOM_LIMIT, DEGENERATE, INCONCLUSIVE)
+
+#: Verdicts under which the estimate's variance is finite, so an MCSE, a CI and a coverage mean something.
+FINITE_VARIANCE = {CONVERGES}
+#: Verdicts under which a finite limit exists (or may: inconclusive), so the exact value and the slope are shown.
+RATE_SHOWN = {CONVERGES, SLOWER, INCONCLUSIVE}
+#: A degenerate estimate equals its limit on every batch: the exact value is shown, nothing random.
+EXACT_SHOWN = RATE_SHOWN | {DEGENERATE}
+
+#: Columns the config key paper.columns may name, in their default order.
+COLUMNS = ["scenario", "quantity", "unit", "n_max", "exact", "estimate", "slope", "coverage", "verdict"]
+DEFAULT_COLUMNS = ["scenario", "quantity", "exact", "estimate", "slope", "coverage", "verdict"]
+HEADERS = {
+    "scenario": "scenario", "quantity": "quantity", "unit": "unit", "n_max": "n_max", "exact": "exact",
+    "estimate": "estimate ± MCSE", "slope": "slope [95% CI]", "coverage": "coverage ± MCSE", "verdict": "verdict",
+}
+
+
+def check_columns(verdicts: pd.DataFrame) -> None:
+    """ValueError naming the missing columns or an unknown verdict (the contract above)."""
+    missing = [c for c in VERDICT_COLUMNS if c not in verdicts.columns]
+    if missing:
+        raise ValueError(f"verdicts table lacks columns {missing}")
+    unknown = sorted(set(verdicts.verdict) - set(VERDICTS))
+    if unknown:
+        raise ValueError(f"unknown verdicts {unknown}; allowed: {', '.join(VERDICTS)}")
+
+
+def check_config(paper: Mapping, quantities: Mapping[str, Sequence[str]], registered: Sequence[str]) -> None:
+    """ConfigError at ``paper.quantities.<estimand>`` for an estimand or quantity name that does not exist.
+
+    ``registered`` names every estimand class; ``quantities`` maps each estimand used
+    by the config's scenarios to the names of its quantities (an estimand no scenario
+    uses is allowed, so the defaults fit any config). Columns are checked by the schema.
+    """
+    for estimand, names in (paper.get("quantities") or {}).items():
+        if estimand not in registered:
+            raise ConfigError(f"paper.quantities.{estimand}", "is not an estimand", ", ".join(sorted(registered)))
+        unknown = [q for q in names if q not in quantities.get(estimand, names)]
+        if unknown:
+            raise ConfigError(f"paper.quantities.{estimand}", f"names unknown quantities {unknown}",
+                              ", ".join(quantities[estimand]))
+
+
+def select(verdicts: pd.DataFrame, quantities: Mapping[str, Sequence[str]],
+           scenarios: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows to print: for each scenario (in ``scenarios`` order, default the table's), its estimand's
+    chosen quantities in the order given; an estimand absent from ``quantities`` keeps all its quantities."""
+    order = list(scenarios) if scenarios is not None else list(dict.fromkeys(verdicts.scenario))
+    rows = []
+    for scenario in order:
+        block = verdicts[verdicts.scenario == scenario]
+        if block.empty:
+            continue
+        chosen = quantities.get(block.estimand.iloc[0])
+        names = list(block.quantity) if chosen is None else [q for q in chosen if q in set(block.quantity)]
+        rows += [block[block.quantity == q].iloc[0] for q in names]
+    return pd.DataFrame(rows, columns=verdicts.columns).reset_index(drop=True)
+
+
+def paper_rows(verdicts: pd.DataFrame, convergence: pd.DataFrame) -> pd.DataFrame:
+    """Tidy full-precision table: ``verdicts`` plus coverage and coverage_mcse, blanked where the verdict
+    says they do not exist (estimate_mcse, coverage and the slope CI set to NaN, see the module docstring)."""
+    check_columns(verdicts)
+    cov = convergence[["scenario", "quantity", "coverage", "coverage_mcse"]]
+    out = verdicts.merge(cov, on=["scenario", "quantity"], how="left")
+    finite = out.verdict.isin(FINITE_VARIANCE).to_numpy()
+    rate = out.verdict.isin(RATE_SHOWN).to_numpy()
+    exact = out.verdict.isin(EXACT_SHOWN).to_numpy()
+    for column in ("estimate_mcse", "coverage", "coverage_mcse"):
+        out[column] = np.where(finite, out[column], np.nan)
+    for column in ("slope", "slope_ci_low", "slope_ci_high"):
+        out[column] = np.where(rate, out[column], np.nan)
+    out["exact"] = np.where(exact, out["exact"], np.nan)
+    return out
+
+
+def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> pd.DataFrame:
+    """Formatted cells of `paper_rows` output: estimate rounded to its MCSE, em dashes where nothing exists."""
+    cells = []
+    for r in rows.itertuples(index=False):
+        estimate, mcse = with_mcse(r.estimate, r.estimate_mcse)
+        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse, digits=1)
+        cell = {
+            "scenario": r.scenario,
+            "quantity": r.quantity,
+            "unit": r.unit,
+            "n_max": f"{int(r.n_max):,}",
+            "exact": significant(r.exact, 6),
+            "estimate": (f"{estimate} ± {mcse}" if np.isfinite(r.estimate_mcse)
+                         else (significant(r.estimate, 4) if r.verdict in RATE_SHOWN | {DEGENERATE} else DASH)),
+            "slope": (f"{significant(r.slope, 3)} {interval(r.slope_ci_low, r.slope_ci_high)}"
+                      if np.isfinite(r.slope) else DASH),
+            "coverage": f"{coverage} ± {coverage_mcse}" if np.isfinite(r.coverage) else DASH,
+            "verdict": r.verdict,
+        }
+        cells.append({HEADERS[c]: cell[c] for c in columns})
+    return pd.DataFrame(cells, columns=[HEADERS[c] for c in columns])
