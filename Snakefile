@@ -20,6 +20,7 @@ include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -28,4 +29,5 @@ rule all:
         "results/tables/benchmarks.csv",
         "results/claims.csv",
         "results/claims.md",
+        "results/report/claims.html",
     default_target: True

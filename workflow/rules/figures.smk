@@ -6,16 +6,20 @@ rule figures:
         summary="results/tables/scenarios/{scenario}/summary.csv",
         convergence="results/tables/scenarios/{scenario}/convergence.csv",
     output:
+        # Only the PNG goes into the report (the PDF is for papers): one image per figure keeps it light.
         **{
-            f"{figure}_{ext}": report(
-                f"results/figures/{{scenario}}/{figure}.{ext}",
+            f"{figure}_pdf": f"results/figures/{{scenario}}/{figure}.pdf"
+            for figure in FIGURES
+        },
+        **{
+            f"{figure}_png": report(
+                f"results/figures/{{scenario}}/{figure}.png",
                 caption=f"../report/{figure}.rst",
                 category="Figures",
                 subcategory="{scenario}",
-                labels={"scenario": "{scenario}", "figure": figure, "format": ext},
+                labels={"scenario": "{scenario}", "figure": figure},
             )
             for figure in FIGURES
-            for ext in ("pdf", "png")
         },
     params:
         spec=scenario_spec,
@@ -23,6 +27,7 @@ rule figures:
         replicates=lambda wildcards: replicates(wildcards.scenario),
         batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
+        description=lambda wildcards: ESTIMANDS[wildcards.scenario].describe(),
     log:
         "results/logs/figures/{scenario}.log",
     benchmark:
@@ -43,19 +48,13 @@ rule identity_figure:
         simulations=simulations,
         exact="results/exact/{scenario}.json",
     output:
-        pdf=report(
-            "results/figures/{scenario}/identities.pdf",
-            caption="../report/identities.rst",
-            category="Figures",
-            subcategory="{scenario}",
-            labels={"scenario": "{scenario}", "figure": "identities", "format": "pdf"},
-        ),
+        pdf="results/figures/{scenario}/identities.pdf",
         png=report(
             "results/figures/{scenario}/identities.png",
             caption="../report/identities.rst",
             category="Figures",
             subcategory="{scenario}",
-            labels={"scenario": "{scenario}", "figure": "identities", "format": "png"},
+            labels={"scenario": "{scenario}", "figure": "identities"},
         ),
     params:
         spec=scenario_spec,
@@ -63,6 +62,7 @@ rule identity_figure:
         replicates=lambda wildcards: replicates(wildcards.scenario),
         batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
+        description=lambda wildcards: ESTIMANDS[wildcards.scenario].describe(),
     log:
         "results/logs/identity_figure/{scenario}.log",
     benchmark:

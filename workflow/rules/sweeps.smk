@@ -30,17 +30,13 @@ rule sweep_figure:
         summaries=sweep_tables("summary"),
         convergences=sweep_tables("convergence"),
     output:
-        pdf=report(
-            "results/figures/sweeps/{sweep}.pdf",
-            caption="../report/sweep.rst",
-            category="Sweeps",
-            labels={"sweep": "{sweep}", "format": "pdf"},
-        ),
+        pdf="results/figures/sweeps/{sweep}.pdf",
         png=report(
             "results/figures/sweeps/{sweep}.png",
             caption="../report/sweep.rst",
-            category="Sweeps",
-            labels={"sweep": "{sweep}", "format": "png"},
+            category="Figures",
+            subcategory="Sweeps",
+            labels={"sweep": "{sweep}", "figure": "sweep"},
         ),
     params:
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,

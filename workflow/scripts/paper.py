@@ -6,7 +6,7 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.paper import paper_rows, paper_view, select  # noqa: E402
+from mcloss.paper import latex_layout, paper_rows, paper_view, select  # noqa: E402
 from mcloss.tables import write_table  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
@@ -17,4 +17,5 @@ caption = (f"Batch losses at the largest batch size n against their exact limits
            f"R = {p.replicates} replicates per scenario). Estimate ± Monte Carlo SE, rounded to the SE; slope of "
            "log RMSE on log n with its bootstrap 95% CI (-0.5 is the n^-1/2 rate); coverage of the nominal 95% CI. "
            "An em dash: the quantity has no limit, no finite variance or no spread, as the verdict says.")
-write_table(rows, out.csv, caption, "tab:paper", view=paper_view(rows, p.paper["columns"]))
+write_table(rows, out.csv, caption, "tab:paper", view=paper_view(rows, p.paper["columns"]),
+            **latex_layout(p.paper["columns"]))

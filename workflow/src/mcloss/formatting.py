@@ -8,6 +8,7 @@ compilable and no more precise than the simulation supports.
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 #: Placeholder of a number that does not exist (no limit, infinite variance): an em dash.
@@ -33,13 +34,20 @@ _LATEX = {
 }
 
 
+#: Set as math: the rate of the verdicts, and a minus sign before a number (a hyphen would break the line there).
+_TOKENS = {"n^-1/2": r"$n^{-1/2}$", "-": "$-$"}
+
+
 def latex_escape(text: str) -> str:
     """``text`` with LaTeX's special characters escaped, character by character (so escapes are never re-escaped).
 
     Backslash, braces, ``% _ & # $ ~ ^`` become their text-mode forms; the few
-    non-ASCII signs the tables use (em dash, ±, ≥, ≤, minus, ×) become LaTeX markup.
+    non-ASCII signs the tables use (em dash, ±, ≥, ≤, minus, ×) become LaTeX markup, and
+    the rate ``n^-1/2`` of the verdicts and the minus sign of a negative number are set as math.
     """
-    return "".join(_LATEX.get(ch, ch) for ch in str(text))
+    parts = re.split(r"(n\^-1/2|(?<![\w.])-(?=\d))", str(text))
+    return "".join(_TOKENS[part] if i % 2 else "".join(_LATEX.get(ch, ch) for ch in part)
+                   for i, part in enumerate(parts))
 
 
 def polynomial(coefficients: Sequence[float], variable: str = "x") -> str:
@@ -102,3 +110,11 @@ def interval(low: float, high: float, mcse: float | None = None, digits: int = 3
     if mcse is not None and math.isfinite(float(mcse)) and float(mcse) > 0:
         return f"[{with_mcse(low, mcse)[0]}, {with_mcse(high, mcse)[0]}]"
     return f"[{significant(low, digits)}, {significant(high, digits)}]"
+
+
+def slope(value: float, low: float, high: float) -> str:
+    """A fitted slope and its CI to two decimals (a bootstrap CI resolves no finer): ``-0.50 [-0.53, -0.47]``."""
+    if not math.isfinite(float(value)):
+        return DASH
+    ci = f" [{low:.2f}, {high:.2f}]" if math.isfinite(float(low)) and math.isfinite(float(high)) else ""
+    return f"{value:.2f}{ci}"

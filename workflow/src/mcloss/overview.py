@@ -54,6 +54,8 @@ def overview_figure(verdicts: pd.DataFrame, title: str):
     y = (total - 1 - slot).astype(float)
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 1.2 + 0.2 * total), sharey=True, layout="constrained",
                                       width_ratios=[1.1, 1.0])
+    # Room between the panels so their outermost x tick labels cannot meet.
+    fig.get_layout_engine().set(wspace=0.08, w_pad=0.1)
     z = standardised_error(rows)
     for i, r in enumerate(rows.itertuples(index=False)):
         if r.verdict in RATE_SHOWN and np.isfinite(r.slope):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .formatting import DASH, interval, significant, with_mcse
+from .formatting import DASH, significant, slope, with_mcse
 
 VERDICT_COLUMNS = [
     "scenario", "estimand", "quantity", "unit", "verdict", "reason", "exact", "estimate", "estimate_mcse", "n_max",
@@ -115,7 +115,7 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
     cells = []
     for r in rows.itertuples(index=False):
         estimate, mcse = with_mcse(r.estimate, r.estimate_mcse)
-        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse, digits=1)
+        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse)
         cell = {
             "scenario": r.scenario,
             "quantity": r.quantity,
@@ -124,10 +124,17 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
             "exact": significant(r.exact, 6),
             "estimate": (f"{estimate} ± {mcse}" if np.isfinite(r.estimate_mcse)
                          else (significant(r.estimate, 4) if r.verdict in RATE_SHOWN | {DEGENERATE} else DASH)),
-            "slope": (f"{significant(r.slope, 3)} {interval(r.slope_ci_low, r.slope_ci_high)}"
-                      if np.isfinite(r.slope) else DASH),
+            "slope": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
             "coverage": f"{coverage} ± {coverage_mcse}" if np.isfinite(r.coverage) else DASH,
             "verdict": r.verdict,
         }
         cells.append({HEADERS[c]: cell[c] for c in columns})
     return pd.DataFrame(cells, columns=[HEADERS[c] for c in columns])
+
+
+def latex_layout(columns: Sequence[str] = DEFAULT_COLUMNS) -> dict:
+    """`mcloss.tables.to_latex` options that fit the default table in an article's text width: scenarios as
+    group headings, slope and verdict wrapped, footnote size."""
+    widths = {HEADERS["slope"]: "1.5cm", HEADERS["verdict"]: "1.8cm"}
+    return {"group": "scenario" if "scenario" in columns else None, "size": "footnotesize", "colsep": "2.5pt",
+            "widths": {HEADERS[c]: widths[HEADERS[c]] for c in columns if HEADERS[c] in widths}}

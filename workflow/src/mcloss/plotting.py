@@ -60,15 +60,31 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
     return [pdf, png]
 
 
-def _title(q: Quantity) -> str:
-    return q.name + "\n" + textwrap.shorten(q.meaning, 48, placeholder="...")
+#: Characters of 8 pt text per inch of panel width (panel titles wrap to it, never cut).
+_CHARS_PER_INCH = 16
+
+
+def _title(q: Quantity, width: int = 44) -> str:
+    """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line."""
+    return q.name + "\n" + textwrap.fill(q.meaning, width)
+
+
+def wrap_title(title: str, fig) -> str:
+    """``title`` wrapped to the figure's width (about 15 characters of 9 pt text per inch), each line kept."""
+    width = int(15 * fig.get_figwidth())
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
 
 
 def _finish(fig, axes, title: str) -> None:
-    """One legend for all panels, below them, and the scenario as the title."""
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.suptitle(title, fontsize=9)
+    """One legend for all panels, below them, and the scenario as the (wrapped) title."""
+    # Every panel's entries, once each (a panel may add one, e.g. an overflow bin).
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    handles, labels = list(entries.values()), list(entries)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
 
 
 def _log_n_axis(ax) -> None:
@@ -156,11 +172,30 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
     return fig
 
 
+#: The CLT histogram's range in standard errors; values beyond it are counted in two marked overflow bins.
+CLT_RANGE = 4.5
+
+
+def overflow_counts(z: np.ndarray, limit: float = CLT_RANGE) -> tuple[int, int]:
+    """How many finite ``z`` lie below -limit and above +limit (drawn as overflow bins, not clipped into the edges)."""
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    return int((z < -limit).sum()), int((z > limit).sum())
+
+
 def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str):
-    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density."""
+    """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density.
+
+    Bars inside +-CLT_RANGE are densities over all R finite values; values beyond are
+    not clipped into the edge bins but counted in two hatched overflow bins outside
+    the range, labelled with their counts (bar area = their share, like the others).
+    """
     _style()
     fig, axes = _panels(len(quantities))
-    grid = np.linspace(-4.5, 4.5, 301)
+    grid = np.linspace(-CLT_RANGE, CLT_RANGE, 301)
+    edges = np.linspace(-CLT_RANGE, CLT_RANGE, 31)
+    width = edges[1] - edges[0]
+    gap, flow = 0.3, 0.9
     for ax, q in zip(axes, quantities):
         target = float(exact[q.name])
         est, se = sim.estimate[q.name][:, -1], sim.se[q.name][:, -1]
@@ -168,20 +203,39 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
         with np.errstate(invalid="ignore", divide="ignore"):
             z = (est - centre) / se
         z = z[np.isfinite(z)]
+        top = float(scipy.stats.norm.pdf(0.0))
         if z.size:
-            clipped = np.clip(z, -4.5, 4.5)
-            ax.hist(clipped, bins=np.linspace(-4.5, 4.5, 31), density=True, color=LIGHT, edgecolor="0.3", lw=0.5,
-                    label=f"replicates (R = {z.size})")
+            inside = z[np.abs(z) <= CLT_RANGE]
+            heights, _ = np.histogram(inside, bins=edges)
+            ax.bar(edges[:-1], heights / (z.size * width), width=width, align="edge", color=LIGHT, edgecolor="0.3",
+                   lw=0.5, label=f"replicates (R = {z.size})")
+            top = max(top, float(heights.max()) / (z.size * width))
+            below, above = overflow_counts(z)
+            for count, left, sign in ((below, -CLT_RANGE - gap - flow, "<"), (above, CLT_RANGE + gap, ">")):
+                if count:
+                    height = count / (z.size * flow)
+                    ax.bar([left], [height], width=flow, align="edge", color="white", edgecolor="black", lw=0.6,
+                           hatch="////")
+                    ax.annotate(f"{count}\n{sign} {'−' if sign == '<' else ''}{CLT_RANGE:g}",
+                                xy=(left + flow / 2, height), xytext=(0, 2), textcoords="offset points",
+                                ha="center", va="bottom", fontsize=6.5)
+                    top = max(top, height)
+            if below or above:
+                ax.bar([], [], color="white", edgecolor="black", hatch="////",
+                       label=f"beyond ±{CLT_RANGE:g} (count)")
         ax.plot(grid, scipy.stats.norm.pdf(grid), "-", color="black", lw=1.2, label="N(0, 1) density")
         for x in (-Z95, Z95):
             ax.axvline(x, color=GREY, ls=":", lw=0.9)
+        ax.set_xlim(-CLT_RANGE - gap - flow - 0.2, CLT_RANGE + gap + flow + 0.2)
+        # Headroom for the overflow counts above their bars.
+        ax.set_ylim(0.0, top * 1.3)
         rate = convergence[convergence.quantity == q.name].iloc[0]
+        # In the title, not on the axes, so no bar or curve can cover it.
         note = (f"coverage {rate.coverage:.3f} ± {rate.coverage_mcse:.3f}" if np.isfinite(target)
-                else "no finite limit:\ncentred at the median")
-        ax.text(0.03, 0.95, note, transform=ax.transAxes, fontsize=7, va="top")
+                else "no finite limit: centred at the median")
         ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
         ax.set_ylabel("density")
-        ax.set_title(_title(q), fontsize=8)
+        ax.set_title(_title(q) + "\n" + note, fontsize=8)
     _finish(fig, axes, title)
     return fig
 
@@ -212,8 +266,7 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
             top.axhline(target, color="black", lw=1.0, label="exact limit")
         top.set_xscale("log")
         top.set_ylabel(f"running estimate ({units})")
-        top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.shorten(ident.meaning, 52, placeholder="..."),
-                      fontsize=8)
+        top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.fill(ident.meaning, 48), fontsize=8)
         top.legend(fontsize=7, frameon=False, loc="upper right")
         with np.errstate(invalid="ignore"):
             left = sim.estimate[ident.left]
@@ -230,9 +283,10 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
         bottom.set_ylim(floor / 2, max(ident.tolerance * 100, float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1))
         bottom.set_xscale("log")
         bottom.set_xlabel("batch size $n$ (samples)")
-        bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch ({units})")
+        # A ratio of two quantities in the same unit: dimensionless, so no unit on this axis.
+        bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch")
         bottom.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="center right")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
     return fig
 
 
@@ -264,6 +318,24 @@ def covers(rows: pd.DataFrame) -> np.ndarray:
     tol = 1e-12 * np.maximum(1.0, np.abs(rows.exact.to_numpy()))
     return ((rows.ci_low.to_numpy() - tol <= rows.exact.to_numpy())
             & (rows.exact.to_numpy() <= rows.ci_high.to_numpy() + tol))
+
+
+def varying_quantities(convergence: pd.DataFrame, hide: Sequence[str] = (), rtol: float = 1e-9) -> list[str]:
+    """Quantities (in table order) whose exact value differs between the sweep's points, less those in ``hide``.
+
+    What a sweep figure draws by default: a quantity whose limit is the same at every
+    point (or exists at none) has no curve over x to show, and ``hide`` names the
+    right-hand sides of identities (equal on every batch to another quantity).
+    """
+    names = []
+    for name, rows in convergence.groupby("quantity", sort=False):
+        exact = rows.exact.to_numpy(dtype=float)
+        finite = exact[np.isfinite(exact)]
+        varies = finite.size > 0 and (np.ptp(finite) > rtol * max(1.0, float(np.abs(finite).max()))
+                                      or finite.size < exact.size)
+        if varies and name not in hide:
+            names.append(name)
+    return names
 
 
 def sweep_figure(convergence: pd.DataFrame, summary: pd.DataFrame, curve: pd.DataFrame, x: str,
@@ -374,7 +446,5 @@ def sweep_figure(convergence: pd.DataFrame, summary: pd.DataFrame, curve: pd.Dat
                                                label="RMSE 0 up to rounding (at the axis floor)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if count <= 2 else 4),
                fontsize=7, frameon=False)
-    # Wrapped to the figure's width (about 15 characters of 9 pt text per inch).
-    width = int(15 * fig.get_figwidth())
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.splitlines()), fontsize=9)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
     return fig

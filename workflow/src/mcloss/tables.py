@@ -15,7 +15,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .formatting import DASH, interval, latex_escape, significant, with_mcse
+from .formatting import DASH, interval, latex_escape, significant, slope, with_mcse
 
 
 def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -41,32 +41,49 @@ def to_markdown(frame: pd.DataFrame, digits: int = 6) -> str:
 
 
 def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool = False,
-             notes: str = "") -> str:
+             notes: str = "", group: str | None = None, widths: Mapping[str, str] | None = None,
+             size: str = "small", colsep: str = "4pt") -> str:
     """A booktabs table of ``frame``: cells, header and caption LaTeX-escaped, numbers to ``digits`` digits.
 
-    ``notes`` (plain text, escaped) is set below the rule in small type. The label is
-    used verbatim (it must be a valid LaTeX label: letters, digits, ``:-.``).
+    ``notes`` (plain text, escaped) is set below the rule in small type. ``group``: a
+    column whose value heads a block of rows (a spanning italic row) instead of
+    repeating in a column of its own; ``widths``: column -> LaTeX width of a wrapping
+    (``p``) column; ``size``: font size command; ``colsep``: half the space between
+    columns (LaTeX's tabcolsep). The label is used verbatim (it must
+    be a valid LaTeX label: letters, digits, ``:-.``).
     """
-    text = _formatted(frame, digits)
-    align = "".join("r" if _numeric(frame, c) else "l" for c in frame.columns)
-    header = " & ".join(latex_escape(c) for c in frame.columns) + r" \\"
-    rows = [" & ".join(latex_escape(v) for v in row) + r" \\" for row in text.astype(str).itertuples(index=False)]
+    text = _formatted(frame, digits).astype(str)
+    widths = dict(widths or {})
+    shown = [c for c in frame.columns if c != group]
+    align = "".join(f"p{{{widths[c]}}}" if c in widths else ("r" if _numeric(frame, c) else "l") for c in shown)
+    header = " & ".join(latex_escape(c) for c in shown) + r" \\"
+    rows, current = [], None
+    for _, row in text.iterrows():
+        if group is not None and row[group] != current:
+            current = row[group]
+            rule = [r"\addlinespace"] if rows else []
+            rows += rule + [rf"\multicolumn{{{len(shown)}}}{{l}}{{\textit{{{latex_escape(current)}}}}} \\"]
+        rows.append(" & ".join(latex_escape(row[c]) for c in shown) + r" \\")
     caption_line = rf"\caption{{{latex_escape(caption)}}}\label{{{label}}}"
-    note = [rf"\multicolumn{{{len(frame.columns)}}}{{p{{0.95\linewidth}}}}{{\footnotesize {latex_escape(notes)}}} \\"
+    note = [rf"\multicolumn{{{len(shown)}}}{{p{{0.95\linewidth}}}}{{\footnotesize {latex_escape(notes)}}} \\"
             ] if notes else []
     if longtable:
         lines = [rf"\begin{{longtable}}{{{align}}}", caption_line + r" \\", r"\toprule", header, r"\midrule",
                  r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
                  *rows, *note, r"\end{longtable}"]
     else:
-        lines = [r"\begin{table}[htbp]", r"\centering", r"\small", caption_line, rf"\begin{{tabular}}{{{align}}}",
-                 r"\toprule", header, r"\midrule", *rows, r"\bottomrule", *note, r"\end{tabular}", r"\end{table}"]
+        lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}", caption_line,
+                 rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows, r"\bottomrule", *note,
+                 r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
 def write_table(frame: pd.DataFrame, csv_path, caption: str, label: str, view: pd.DataFrame | None = None,
-                latex: bool = True, notes: str = "") -> list[Path]:
-    """Write ``frame`` to csv_path, and ``view`` (default ``frame``) to .md and, if ``latex``, .tex beside it."""
+                latex: bool = True, notes: str = "", **latex_options) -> list[Path]:
+    """Write ``frame`` to csv_path, and ``view`` (default ``frame``) to .md and, if ``latex``, .tex beside it.
+
+    ``latex_options`` go to `to_latex` (group, widths, size).
+    """
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     view = frame if view is None else view
@@ -78,7 +95,7 @@ def write_table(frame: pd.DataFrame, csv_path, caption: str, label: str, view: p
     written[1].write_text(markdown)
     if latex:
         written.append(csv_path.with_suffix(".tex"))
-        written[2].write_text(to_latex(view, caption, label, notes=notes))
+        written[2].write_text(to_latex(view, caption, label, notes=notes, **latex_options))
     return written
 
 
@@ -105,7 +122,7 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
             continue
         estimate, mcse = with_mcse(r.estimate, r.estimate_mcse)
         has_limit = np.isfinite(r.exact)
-        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse, digits=1)
+        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse)
         rows.append({
             "scenario": r.scenario,
             "quantity": r.quantity,
@@ -114,8 +131,7 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
             "estimate ± MCSE": f"{estimate} ± {mcse}",
             "95% CI": interval(r.ci_low, r.ci_high, r.estimate_mcse) if has_limit else DASH,
             "coverage ± MCSE": f"{coverage} ± {coverage_mcse}" if has_limit and np.isfinite(r.coverage) else DASH,
-            "slope [95% CI]": (f"{significant(r.slope, 3)} {interval(r.slope_ci_low, r.slope_ci_high)}"
-                               if np.isfinite(r.slope) else DASH),
+            "slope [95% CI]": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
         })
     return pd.DataFrame(rows)
 
