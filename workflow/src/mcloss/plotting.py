@@ -280,7 +280,8 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
                         label=f"exactly 0 (drawn at {floor:g})")
         bottom.axhline(ident.tolerance, color="black", ls="--", lw=0.9, label=f"tolerance {ident.tolerance:g}")
         bottom.set_yscale("log")
-        bottom.set_ylim(floor / 2, max(ident.tolerance * 100, float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1))
+        top_dev = float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1
+        bottom.set_ylim(floor / 2, max(ident.tolerance * 100, top_dev))
         bottom.set_xscale("log")
         bottom.set_xlabel("batch size $n$ (samples)")
         # A ratio of two quantities in the same unit: dimensionless, so no unit on this axis.

@@ -72,9 +72,9 @@ def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, lon
                  r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
                  *rows, *note, r"\end{longtable}"]
     else:
-        lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}", caption_line,
-                 rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows, r"\bottomrule", *note,
-                 r"\end{tabular}", r"\end{table}"]
+        lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
+                 caption_line, rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows,
+                 r"\bottomrule", *note, r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
