@@ -30,4 +30,5 @@ rule all:
         "results/claims.csv",
         "results/claims.md",
         "results/report/claims.html",
+        expand("results/report/tables/{table}.html", table=REPORT_TABLES),
     default_target: True

@@ -34,13 +34,7 @@ rule tables:
         expand("results/tables/scenarios/{scenario}/{{table}}.csv", scenario=SCENARIOS),
     output:
         csv="results/tables/{table}.csv",
-        markdown=report(
-            "results/tables/{table}.md",
-            caption="../report/tables.rst",
-            category="Tables",
-            subcategory="All scenarios",
-            labels={"table": "{table}"},
-        ),
+        markdown="results/tables/{table}.md",
         latex="results/tables/{table}.tex",
     wildcard_constraints:
         table="|".join(t for t in TABLES if t != "summary"),
