@@ -2,7 +2,7 @@
 
 Black and greys with distinct line styles and markers, so every figure reads
 in greyscale; every axis names its quantity and unit (Quantity.unit, samples) and every
-figure the number of replicates R. Saved as vector PDF and 200 dpi PNG, each
+figure the number of replicates R. Saved as vector PDF and 160 dpi greyscale PNG, each
 carrying the config values, seed and package versions in its metadata.
 """
 
@@ -55,9 +55,35 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
     text = as_text(provenance)
     pdf, png = stem.with_suffix(".pdf"), stem.with_suffix(".png")
     fig.savefig(pdf, metadata={"Title": title, "Subject": text, "Creator": "mcloss", "CreationDate": None})
-    fig.savefig(png, dpi=200, metadata={"Title": title, "Description": text, "Software": "mcloss"})
+    _save_png(fig, png, {"Title": title, "Description": text, "Software": "mcloss"})
     plt.close(fig)
     return [pdf, png]
+
+
+#: Resolution of the PNGs (the PDFs are vector): sharp on screen, light in the HTML report.
+PNG_DPI = 160
+
+
+def _save_png(fig, path: Path, metadata: dict) -> None:
+    """8-bit greyscale PNG of ``fig`` with text metadata.
+
+    The figures are black and greys by design (legible in greyscale), so one channel
+    loses nothing and makes the file (and the report that embeds it) 2-3 times smaller
+    than matplotlib's RGBA.
+    """
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PNG_DPI)
+    image = Image.open(buffer)
+    flat = Image.new("RGBA", image.size, "white")
+    flat.alpha_composite(image.convert("RGBA"))
+    info = PngImagePlugin.PngInfo()
+    for key, value in metadata.items():
+        info.add_text(key, value)
+    flat.convert("L").save(path, optimize=True, pnginfo=info)
 
 
 #: Characters of 8 pt text per inch of panel width (panel titles wrap to it, never cut).
