@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.lines  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -92,7 +93,7 @@ _CHARS_PER_INCH = 16
 
 def _title(q: Quantity, width: int = 44) -> str:
     """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line."""
-    return q.name + "\n" + textwrap.fill(q.meaning, width)
+    return q.name + "\n" + textwrap.fill(q.meaning, width, break_on_hyphens=False)
 
 
 def wrap_title(title: str, fig) -> str:
@@ -247,12 +248,13 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
                                 ha="center", va="bottom", fontsize=6.5)
                     top = max(top, height)
             if below or above:
-                ax.bar([], [], color="white", edgecolor="black", hatch="////",
-                       label=f"beyond ±{CLT_RANGE:g} (count)")
+                # An empty rectangle: only its legend entry shows.
+                ax.add_patch(matplotlib.patches.Rectangle((0, 0), 0, 0, facecolor="white", edgecolor="black", lw=0.6,
+                                                          hatch="////", label=f"beyond ±{CLT_RANGE:g} (count above)"))
         ax.plot(grid, scipy.stats.norm.pdf(grid), "-", color="black", lw=1.2, label="N(0, 1) density")
         for x in (-Z95, Z95):
             ax.axvline(x, color=GREY, ls=":", lw=0.9)
-        ax.set_xlim(-CLT_RANGE - gap - flow - 0.2, CLT_RANGE + gap + flow + 0.2)
+        ax.set_xlim(-CLT_RANGE - gap - flow - 0.5, CLT_RANGE + gap + flow + 0.5)
         # Headroom for the overflow counts above their bars.
         ax.set_ylim(0.0, top * 1.3)
         rate = convergence[convergence.quantity == q.name].iloc[0]
