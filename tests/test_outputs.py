@@ -343,3 +343,10 @@ def test_text_overlap_check_can_fail():
     ax.text(0.52, 0.5, "overlapping")
     assert text_overlaps(fig) == [("coverage 0.95", "overlapping")]
     plt.close(fig)
+
+
+def test_plus_minus_drops_a_zero_mcse():
+    from mcloss.formatting import plus_minus
+
+    assert plus_minus(0.948, 0.0111) == "0.948 ± 0.011"
+    assert plus_minus(1.0, 0.0) == "1"   # every replicate covered: no spread to print

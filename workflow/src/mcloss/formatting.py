@@ -118,3 +118,9 @@ def slope(value: float, low: float, high: float) -> str:
         return DASH
     ci = f" [{low:.2f}, {high:.2f}]" if math.isfinite(float(low)) and math.isfinite(float(high)) else ""
     return f"{value:.2f}{ci}"
+
+
+def plus_minus(value: float, mcse: float, digits: int = 2) -> str:
+    """``value ± mcse`` rounded by `with_mcse`; the value alone where the MCSE is 0 (no spread) or undefined."""
+    text, error = with_mcse(value, mcse, digits)
+    return text if error == DASH else f"{text} ± {error}"

@@ -26,6 +26,10 @@ from .summarise import Z95  # noqa: E402
 _MARKERS = {CONVERGES: ("o", "black"), SLOWER: ("s", "white")}
 
 
+def _math(verdict: str) -> str:
+    return verdict.replace("n^-1/2", "$n^{-1/2}$")
+
+
 def standardised_error(rows: pd.DataFrame) -> np.ndarray:
     """(estimate - exact) / estimate_mcse where the verdict has a finite variance and the MCSE is positive, else NaN."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -90,8 +94,8 @@ def overview_figure(verdicts: pd.DataFrame, title: str):
     left.set_xlabel(r"slope of log RMSE on log $n$ (95% CI)")
     right.set_xlabel(r"$(\hat\theta_{n_{max}} - \theta)\,/\,\mathrm{MCSE}$ (95% interval)")
     handles = [
-        matplotlib.lines.Line2D([], [], marker="o", color="black", ls="none", label=CONVERGES),
-        matplotlib.lines.Line2D([], [], marker="s", color="black", mfc="white", ls="none", label=SLOWER),
+        matplotlib.lines.Line2D([], [], marker="o", color="black", ls="none", label=_math(CONVERGES)),
+        matplotlib.lines.Line2D([], [], marker="s", color="black", mfc="white", ls="none", label=_math(SLOWER)),
         matplotlib.lines.Line2D([], [], marker="D", color="black", mfc=GREY, ls="none", label="inconclusive"),
         matplotlib.lines.Line2D([], [], marker="d", mfc="none", mec=GREY, ls="none", label="theoretical rate"),
     ]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .formatting import DASH, significant, slope, with_mcse
+from .formatting import DASH, plus_minus, significant, slope
 
 VERDICT_COLUMNS = [
     "scenario", "estimand", "quantity", "unit", "verdict", "reason", "exact", "estimate", "estimate_mcse", "n_max",
@@ -114,18 +114,18 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
     """Formatted cells of `paper_rows` output: estimate rounded to its MCSE, em dashes where nothing exists."""
     cells = []
     for r in rows.itertuples(index=False):
-        estimate, mcse = with_mcse(r.estimate, r.estimate_mcse)
-        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse)
         cell = {
             "scenario": r.scenario,
             "quantity": r.quantity,
             "unit": r.unit,
             "n_max": f"{int(r.n_max):,}",
             "exact": significant(r.exact, 6),
-            "estimate": (f"{estimate} ± {mcse}" if np.isfinite(r.estimate_mcse)
-                         else (significant(r.estimate, 4) if r.verdict in RATE_SHOWN | {DEGENERATE} else DASH)),
+            # Without a finite variance the estimate has no MCSE to round to: four digits (six if exact).
+            "estimate": (plus_minus(r.estimate, r.estimate_mcse) if np.isfinite(r.estimate_mcse)
+                         else significant(r.estimate, 6 if r.verdict == DEGENERATE else 4)
+                         if r.verdict in EXACT_SHOWN else DASH),
             "slope": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
-            "coverage": f"{coverage} ± {coverage_mcse}" if np.isfinite(r.coverage) else DASH,
+            "coverage": plus_minus(r.coverage, r.coverage_mcse),
             "verdict": r.verdict,
         }
         cells.append({HEADERS[c]: cell[c] for c in columns})

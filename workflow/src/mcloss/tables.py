@@ -15,7 +15,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .formatting import DASH, interval, latex_escape, significant, slope, with_mcse
+from .formatting import DASH, interval, latex_escape, plus_minus, significant, slope
 
 
 def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -120,17 +120,15 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
     for r in convergence.itertuples(index=False):
         if (r.scenario, r.quantity) in hide:
             continue
-        estimate, mcse = with_mcse(r.estimate, r.estimate_mcse)
         has_limit = np.isfinite(r.exact)
-        coverage, coverage_mcse = with_mcse(r.coverage, r.coverage_mcse)
         rows.append({
             "scenario": r.scenario,
             "quantity": r.quantity,
             "n_max": f"{int(r.n_max):,}",
             "exact": significant(r.exact, 6) if has_limit else "no finite limit",
-            "estimate ± MCSE": f"{estimate} ± {mcse}",
+            "estimate ± MCSE": plus_minus(r.estimate, r.estimate_mcse),
             "95% CI": interval(r.ci_low, r.ci_high, r.estimate_mcse) if has_limit else DASH,
-            "coverage ± MCSE": f"{coverage} ± {coverage_mcse}" if has_limit and np.isfinite(r.coverage) else DASH,
+            "coverage ± MCSE": plus_minus(r.coverage, r.coverage_mcse) if has_limit else DASH,
             "slope [95% CI]": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
         })
     return pd.DataFrame(rows)
