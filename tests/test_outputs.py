@@ -350,3 +350,15 @@ def test_plus_minus_drops_a_zero_mcse():
 
     assert plus_minus(0.948, 0.0111) == "0.948 ± 0.011"
     assert plus_minus(1.0, 0.0) == "1"   # every replicate covered: no spread to print
+
+
+def test_long_table_is_a_longtable_across_pages(tmp_path):
+    frame = pd.DataFrame({"scenario": [f"sweep__real_fraction={i // 4}" for i in range(120)],
+                          "quantity": ["bce", "e_real", "e_fake", "value"] * 30, "estimate": np.linspace(-1, 1, 120)})
+    tex = to_latex(frame, "Long table, 100% of the rows.", "tab:long")
+    assert tex.count(r"\begin{longtable}") == 1 and r"\multicolumn{2}{l}{\textit{sweep\_\_real\_fraction=0}}" in tex
+    path = tmp_path / "long.tex"
+    path.write_text(tex)
+    code, log, pages = compile_tex(path, tmp_path / "build")
+    assert code == 0, log
+    assert pages >= 2 and "Overfull \\hbox" not in log

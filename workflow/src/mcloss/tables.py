@@ -40,19 +40,26 @@ def to_markdown(frame: pd.DataFrame, digits: int = 6) -> str:
     return _formatted(frame, digits).to_markdown(index=False) + "\n"
 
 
-def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool = False,
-             notes: str = "", group: str | None = None, widths: Mapping[str, str] | None = None,
-             size: str = "small", colsep: str = "4pt") -> str:
+#: Tables longer than this many rows are set as a longtable (a float cannot break across pages).
+LONG = 40
+
+
+def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool | None = None,
+             notes: str = "", group: str | None = "scenario", widths: Mapping[str, str] | None = None,
+             size: str = "footnotesize", colsep: str = "4pt") -> str:
     """A booktabs table of ``frame``: cells, header and caption LaTeX-escaped, numbers to ``digits`` digits.
 
     ``notes`` (plain text, escaped) is set below the rule in small type. ``group``: a
     column whose value heads a block of rows (a spanning italic row) instead of
-    repeating in a column of its own; ``widths``: column -> LaTeX width of a wrapping
+    repeating in a column of its own (ignored when absent); ``longtable``: default
+    for more than `LONG` rows; ``widths``: column -> LaTeX width of a wrapping
     (``p``) column; ``size``: font size command; ``colsep``: half the space between
     columns (LaTeX's tabcolsep). The label is used verbatim (it must
     be a valid LaTeX label: letters, digits, ``:-.``).
     """
     text = _formatted(frame, digits).astype(str)
+    group = group if group in frame.columns and len(frame.columns) > 1 else None
+    longtable = len(frame) > LONG if longtable is None else longtable
     widths = dict(widths or {})
     shown = [c for c in frame.columns if c != group]
     align = "".join(f"p{{{widths[c]}}}" if c in widths else ("r" if _numeric(frame, c) else "l") for c in shown)
@@ -68,9 +75,10 @@ def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, lon
     note = [rf"\multicolumn{{{len(shown)}}}{{p{{0.95\linewidth}}}}{{\footnotesize {latex_escape(notes)}}} \\"
             ] if notes else []
     if longtable:
-        lines = [rf"\begin{{longtable}}{{{align}}}", caption_line + r" \\", r"\toprule", header, r"\midrule",
+        lines = [r"\begingroup", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
+                 rf"\begin{{longtable}}{{{align}}}", caption_line + r" \\", r"\toprule", header, r"\midrule",
                  r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
-                 *rows, *note, r"\end{longtable}"]
+                 *rows, *note, r"\end{longtable}", r"\endgroup"]
     else:
         lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
                  caption_line, rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows,
