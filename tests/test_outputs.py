@@ -86,8 +86,8 @@ def test_convergence_view_is_compact_drops_identity_duplicates_and_prints_no_ci_
     view = convergence_view(frame, duplicates({"a_1": [("ce", "ce_from_counts")]}))
     assert list(view.quantity) == ["ce", "bce"]
     assert view.loc[0, "estimate ± MCSE"] == "1.0010 ± 0.0012" and view.loc[0, "coverage ± MCSE"] == "0.940 ± 0.034"
-    assert view.loc[1, "95% CI"] == DASH and view.loc[1, "coverage ± MCSE"] == DASH
-    assert view.loc[1, "exact"] == "no finite limit"
+    assert view.loc[1, "coverage ± MCSE"] == DASH and view.loc[1, "exact"] == "no limit"
+    assert view.loc[0, "scenario"] == "a_1 (n_max = 1,000)"
     assert max(len(line) for line in view.to_markdown(index=False).splitlines()) < 160
 
 
@@ -350,6 +350,10 @@ def test_plus_minus_drops_a_zero_mcse():
 
     assert plus_minus(0.948, 0.0111) == "0.948 ± 0.011"
     assert plus_minus(1.0, 0.0) == "1"   # every replicate covered: no spread to print
+    from mcloss.formatting import slope
+
+    assert slope(-0.001, -0.004, 0.002) == "0.00 [0.00, 0.00]"
+    assert slope(-0.5, float("nan"), 0.1) == "-0.50"
 
 
 def test_long_table_is_a_longtable_across_pages(tmp_path):

@@ -103,21 +103,16 @@ def with_mcse(value: float, mcse: float, digits: int = 2, fallback: int = 6) -> 
     return f"{round(value / step) * step:.0f}", f"{round(mcse / step) * step:.0f}"
 
 
-def interval(low: float, high: float, mcse: float | None = None, digits: int = 3) -> str:
-    """[low, high], rounded like an estimate with MCSE ``mcse`` when given, else to ``digits`` significant digits."""
-    if not (math.isfinite(float(low)) and math.isfinite(float(high))):
-        return DASH
-    if mcse is not None and math.isfinite(float(mcse)) and float(mcse) > 0:
-        return f"[{with_mcse(low, mcse)[0]}, {with_mcse(high, mcse)[0]}]"
-    return f"[{significant(low, digits)}, {significant(high, digits)}]"
-
-
 def slope(value: float, low: float, high: float) -> str:
     """A fitted slope and its CI to two decimals (a bootstrap CI resolves no finer): ``-0.50 [-0.53, -0.47]``."""
     if not math.isfinite(float(value)):
         return DASH
-    ci = f" [{low:.2f}, {high:.2f}]" if math.isfinite(float(low)) and math.isfinite(float(high)) else ""
-    return f"{value:.2f}{ci}"
+    def fixed(x: float) -> str:
+        text = f"{x:.2f}"
+        return "0.00" if text == "-0.00" else text   # a signed zero says nothing
+
+    ci = f" [{fixed(low)}, {fixed(high)}]" if math.isfinite(float(low)) and math.isfinite(float(high)) else ""
+    return f"{fixed(value)}{ci}"
 
 
 def plus_minus(value: float, mcse: float, digits: int = 2) -> str:

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .formatting import DASH, interval, latex_escape, plus_minus, significant, slope
+from .formatting import DASH, latex_escape, plus_minus, significant, slope
 
 
 def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -46,7 +46,7 @@ LONG = 40
 
 def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool | None = None,
              notes: str = "", group: str | None = "scenario", widths: Mapping[str, str] | None = None,
-             size: str = "footnotesize", colsep: str = "4pt") -> str:
+             size: str = "footnotesize", colsep: str = "3pt") -> str:
     """A booktabs table of ``frame``: cells, header and caption LaTeX-escaped, numbers to ``digits`` digits.
 
     ``notes`` (plain text, escaped) is set below the rule in small type. ``group``: a
@@ -119,10 +119,11 @@ def duplicates(identities: Mapping[str, Iterable[tuple[str, str]]]) -> set[tuple
 def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     """Compact view of the convergence table: one short line per scenario x quantity.
 
-    Columns: scenario, quantity, exact, estimate and MCSE at n_max (rounded to the
-    MCSE), 95% CI, coverage with MCSE, and the fitted slope of log RMSE on log n with
-    its CI. Where the exact limit does not exist (NaN) no CI or coverage is printed:
-    the cells say "no finite limit". Rows in ``hide`` (see `duplicates`) are left out.
+    Columns: scenario (with n_max), quantity, exact, estimate and MCSE at n_max (rounded
+    to the MCSE; the 95% CI is in the CSV), coverage with MCSE, and the fitted slope of
+    log RMSE on log n with its CI (of the empirical SE where there is no limit). Where
+    the exact limit does not exist (NaN) no coverage is printed and the exact cell
+    says "no limit". Rows in ``hide`` (see `duplicates`) are left out.
     """
     rows = []
     for r in convergence.itertuples(index=False):
@@ -130,12 +131,10 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
             continue
         has_limit = np.isfinite(r.exact)
         rows.append({
-            "scenario": r.scenario,
+            "scenario": f"{r.scenario} (n_max = {int(r.n_max):,})",
             "quantity": r.quantity,
-            "n_max": f"{int(r.n_max):,}",
-            "exact": significant(r.exact, 6) if has_limit else "no finite limit",
+            "exact": significant(r.exact, 6) if has_limit else "no limit",
             "estimate ± MCSE": plus_minus(r.estimate, r.estimate_mcse),
-            "95% CI": interval(r.ci_low, r.ci_high, r.estimate_mcse) if has_limit else DASH,
             "coverage ± MCSE": plus_minus(r.coverage, r.coverage_mcse) if has_limit else DASH,
             "slope [95% CI]": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
         })
