@@ -8,6 +8,7 @@ import pandas as pd  # noqa: E402
 
 from mcloss import sweeps  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
+from mcloss.formatting import significant  # noqa: E402
 from mcloss.tables import convergence_view, duplicates, short_view, write_table  # noqa: E402
 
 table, params = snakemake.wildcards.get("table", "summary"), snakemake.params  # noqa: F821
@@ -38,5 +39,10 @@ if table == "convergence":
         names = sorted({q for _, q in hidden})
         notes = (f"Not shown: {', '.join(names)}, equal on every batch to a quantity shown (identities table); "
                  "all quantities and full precision in convergence.csv.")
+if table == "identities":
+    # Deviations are rounding errors: their size matters, not their sixth digit.
+    deviations = ("max_abs_deviation", "max_scaled_deviation")
+    view = view.assign(**{c: [significant(v, 3) for v in view[c]] for c in deviations})
+    view = view.rename(columns={"max_abs_deviation": "max |diff|", "max_scaled_deviation": "max scaled |diff|"})
 write_table(frame, snakemake.output.csv, caption, f"tab:{table}", view=view,  # noqa: F821
             latex="latex" in snakemake.output.keys(), notes=notes)  # noqa: F821
