@@ -121,7 +121,7 @@ def test_claims_table_and_report(results):
     run = snakemake(results.parent, "--report", "results/report.html")
     assert run.returncode == 0, run.stderr[-3000:]
     html = (results / "report.html").read_text(errors="replace")
-    for name in ("convergence.png", "paths.png", "clt.png", "summary.csv", "claims.csv", "claims.html"):
+    for name in ("convergence.png", "paths.png", "clt.png", "convergence.html", "claims.csv", "claims.html"):
         assert name in html
     # One image per figure: the PDFs are for papers, not for the report.
     assert "convergence.pdf" not in html and "clt.pdf" not in html
