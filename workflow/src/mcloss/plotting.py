@@ -2,7 +2,7 @@
 
 Black and greys with distinct line styles and markers, so every figure reads
 in greyscale; every axis names its quantity and unit (Quantity.unit, samples) and every
-figure the number of replicates R. Saved as vector PDF and 130 dpi greyscale PNG, each
+figure the number of replicates R. Saved as vector PDF and 120 dpi greyscale PNG, each
 carrying the config values, seed and package versions in its metadata.
 """
 
@@ -62,7 +62,7 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
 
 
 #: Resolution of the PNGs (the PDFs are vector): sharp on screen, light in the HTML report.
-PNG_DPI = 130
+PNG_DPI = 120
 
 
 def _save_png(fig, path: Path, metadata: dict) -> None:
