@@ -1,6 +1,7 @@
 """End to end: snakemake on a small config in a temporary directory."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -121,10 +122,18 @@ def test_claims_table_and_report(results):
     run = snakemake(results.parent, "--report", "results/report.html")
     assert run.returncode == 0, run.stderr[-3000:]
     html = (results / "report.html").read_text(errors="replace")
-    for name in ("convergence.png", "paths.png", "clt.png", "convergence.html", "claims.csv", "claims.html"):
-        assert name in html
+    import json
+    import re
+
+    embedded = json.loads(re.search(r"var results = (\{.*?\});\s*\n", html, re.S).group(1))
+    names = {Path(path).name for path in embedded}
+    assert {"convergence.png", "paths.png", "clt.png", "convergence.html", "claims.csv", "claims.html"} <= names
     # One image per figure: the PDFs are for papers, not for the report.
-    assert "convergence.pdf" not in html and "clt.pdf" not in html
+    assert not any(path.endswith(".pdf") for path in embedded)
+    clt = embedded["results/figures/unseen/clt.png"]
+    assert "R = 30" in clt["caption"] and "seed 7" in clt["caption"] and "n = 20000" in clt["caption"]
+    categories = json.loads(re.search(r"var categories = (\{.*?\});\s*\n", html, re.S).group(1))
+    assert {"Figures", "Tables", "Claims"} <= set(categories) and {"unseen", "optimal"} <= set(categories["Figures"])
 
 
 def test_every_generated_tex_file_compiles(results, tmp_path):
