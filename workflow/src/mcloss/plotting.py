@@ -32,6 +32,8 @@ from .summarise import Z95  # noqa: E402
 
 GREY = "0.55"
 LIGHT = "0.85"
+#: Behind text drawn over data, so that lines and bands cannot make it unreadable.
+_TEXT_BOX = {"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 
 def _style() -> None:
@@ -149,7 +151,8 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
         ax.set_ylabel(("RMSE" if has_limit else "empirical SE") + f" ({q.unit})")
         ax.set_title(_title(q), fontsize=8)
         ax.text(0.03, 0.04, f"slope {rate.slope:.3f}\n95% CI [{rate.slope_ci_low:.3f}, {rate.slope_ci_high:.3f}]"
-                f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom")
+                f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom",
+                bbox=_TEXT_BOX)
     _finish(fig, axes, title)
     return fig
 
@@ -185,7 +188,8 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
                 ax.plot(n, target + half, "--", color="black", lw=0.9, label=r"exact $\pm 1.96\,\sigma/\sqrt{n}$")
                 ax.plot(n, target - half, "--", color="black", lw=0.9)
         else:
-            ax.text(0.5, 0.95, "no finite limit", transform=ax.transAxes, ha="center", va="top", fontsize=8)
+            ax.text(0.5, 0.95, "no finite limit", transform=ax.transAxes, ha="center", va="top", fontsize=8,
+                    bbox=_TEXT_BOX)
         window = est[:, visible]
         window = window[np.isfinite(window)]
         if window.size:
