@@ -188,6 +188,11 @@ def test_paper_contract_and_config_errors():
         check_config({"quantities": {"gann": ["bce"]}}, known, ["gan_discriminator"])
     assert_one_line_error(str(err.value), "paper.quantities.gann", "gan_discriminator")
     check_config({"quantities": {"cross_entropy": ["ce"]}}, known, ["gan_discriminator", "cross_entropy"])
+    # A default name absent from this config's scenarios (as_typeset needs a scenario that asks for it) is fine.
+    defaults = {"gan_discriminator": ["bce", "as_typeset"]}
+    check_config({"quantities": defaults}, known, ["gan_discriminator"], defaults)
+    with pytest.raises(ConfigError):
+        check_config({"quantities": {"gan_discriminator": ["as_typset"]}}, known, ["gan_discriminator"], defaults)
 
 
 def default_size_verdicts():

@@ -61,20 +61,25 @@ def check_columns(verdicts: pd.DataFrame) -> None:
         raise ValueError(f"unknown verdicts {unknown}; allowed: {', '.join(VERDICTS)}")
 
 
-def check_config(paper: Mapping, quantities: Mapping[str, Sequence[str]], registered: Sequence[str]) -> None:
+def check_config(paper: Mapping, quantities: Mapping[str, Sequence[str]], registered: Sequence[str],
+                 defaults: Mapping[str, Sequence[str]] | None = None) -> None:
     """ConfigError at ``paper.quantities.<estimand>`` for an estimand or quantity name that does not exist.
 
     ``registered`` names every estimand class; ``quantities`` maps each estimand used
     by the config's scenarios to the names of its quantities (an estimand no scenario
-    uses is allowed, so the defaults fit any config). Columns are checked by the schema.
+    uses is allowed). Names in ``defaults`` (the schema's default lists) are always
+    allowed, so the defaults fit any config: e.g. ``as_typeset`` exists only where a
+    scenario asks for it. Columns are checked by the schema.
     """
+    defaults = defaults or {}
     for estimand, names in (paper.get("quantities") or {}).items():
         if estimand not in registered:
             raise ConfigError(f"paper.quantities.{estimand}", "is not an estimand", ", ".join(sorted(registered)))
-        unknown = [q for q in names if q not in quantities.get(estimand, names)]
+        known = list(quantities.get(estimand, names)) + list(defaults.get(estimand, []))
+        unknown = [q for q in names if q not in known]
         if unknown:
             raise ConfigError(f"paper.quantities.{estimand}", f"names unknown quantities {unknown}",
-                              ", ".join(quantities[estimand]))
+                              ", ".join(dict.fromkeys(known)))
 
 
 def select(verdicts: pd.DataFrame, quantities: Mapping[str, Sequence[str]],
