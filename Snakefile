@@ -22,9 +22,12 @@ include: "workflow/rules/claims.smk"
 include: "workflow/rules/coverage.smk"
 include: "workflow/rules/verdicts.smk"
 include: "workflow/rules/plans.smk"
+include: "workflow/rules/paper.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
         "results/tables/benchmarks.csv",
@@ -33,4 +36,10 @@ rule all:
         "results/verdicts.csv",
         "results/verdicts.md",
         "results/SUMMARY.md",
-    default_target: True
+        "results/report/claims.html",
+        expand("results/report/tables/{table}.html", table=REPORT_TABLES),
+        "results/tables/paper.csv",
+        "results/report/tables/paper.html",
+        "results/figures/overview.pdf",
+        "results/figures/overview.png",
+        "results/report/SUMMARY.html",

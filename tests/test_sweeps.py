@@ -368,7 +368,7 @@ def test_editing_one_value_reruns_only_that_points_jobs_and_the_aggregates_readi
     jobs = planned_jobs(edited_copy(run_dir, tmp_path, edit), *TARGETS)
     new = ["shift__generator.loc=0.75", "mix__real_fraction=0.25__generator.scale=3",
            "mix__real_fraction=0.5__generator.scale=3"]
-    assert jobs == point_jobs(*new) | {("tables", "summary"), ("tables", "convergence"), ("sweep_figure", "shift"),
+    assert jobs == point_jobs(*new) | {("summary_table", None), ("tables", "convergence"), ("sweep_figure", "shift"),
                                        ("sweep_figure", "mix"), ("sweep_curve", "mix")}
 
 
@@ -376,7 +376,7 @@ def test_editing_one_value_reruns_only_that_points_jobs_and_the_aggregates_readi
 def test_a_changed_range_recomputes_the_exact_curve(run_dir, tmp_path):
     jobs = planned_jobs(edited_copy(run_dir, tmp_path, lambda c: c["sweeps"]["shift"]["vary"].update(
         {"generator.loc": [0.0, 0.5, 2.0]})), *TARGETS)
-    assert jobs == point_jobs("shift__generator.loc=2") | {("tables", "summary"), ("tables", "convergence"),
+    assert jobs == point_jobs("shift__generator.loc=2") | {("summary_table", None), ("tables", "convergence"),
                                                           ("sweep_figure", "shift"), ("sweep_curve", "shift")}
 
 
@@ -395,7 +395,7 @@ def test_removed_points_and_sweeps_leave_every_table_and_figure(run_dir, tmp_pat
 
     directory = edited_copy(run_dir, tmp_path, edit)
     targets = TARGETS[:3]
-    assert planned_jobs(directory, *targets) == {("tables", "summary"), ("tables", "convergence"),
+    assert planned_jobs(directory, *targets) == {("summary_table", None), ("tables", "convergence"),
                                                  ("sweep_figure", "shift")}
     run_ok(directory, "--cores", "2", *targets)
     for table in ("summary", "convergence"):

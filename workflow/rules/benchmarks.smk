@@ -8,18 +8,18 @@ rule benchmarks:
         csv="results/tables/benchmarks.csv",
         markdown="results/tables/benchmarks.md",
         latex="results/tables/benchmarks.tex",
-    params:
-        code=code("benchmarks.py"),
-        directory="results/benchmarks",
     log:
         "results/logs/benchmarks.log",
     benchmark:
         "results/benchmarks/benchmarks.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        code=code("benchmarks.py"),
+        directory="results/benchmarks",
     script:
         "../scripts/benchmarks.py"

@@ -2,6 +2,16 @@ rule iid_check:
     """Rejection rates of Pearson's chi-squared and the Ljung-Box test over all replicate streams (mcloss.iid)."""
     output:
         "results/tables/scenarios/{scenario}/iid.csv",
+    log:
+        "results/logs/iid_check/{scenario}.log",
+    benchmark:
+        "results/benchmarks/iid_check/{scenario}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         code=code("iid_check.py"),
         spec=scenario_spec,
@@ -12,16 +22,6 @@ rule iid_check:
         alpha=config["analysis"]["iid_alpha"],
         lags=config["analysis"]["iid_lags"],
         bins=50,
-    log:
-        "results/logs/iid_check/{scenario}.log",
-    benchmark:
-        "results/benchmarks/iid_check/{scenario}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/iid_check.py"
 
@@ -38,25 +38,26 @@ rule claims:
     output:
         csv=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
         markdown="results/claims.md",
-        iid_csv=report("results/tables/iid.csv", caption="../report/iid.rst", category="Tables",
-                       labels={"table": "iid"}),
+        iid_csv=report(
+            "results/tables/iid.csv", caption="../report/iid.rst", category="Tables", labels={"table": "iid"}
+        ),
         iid_markdown="results/tables/iid.md",
         iid_latex="results/tables/iid.tex",
+    log:
+        "results/logs/claims.log",
+    benchmark:
+        "results/benchmarks/claims.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     params:
         code=code("claims.py"),
         assignment=config["claims"],
         scenarios=config["scenarios"],
         seed=config["seed"],
         replicates=config["replicates"],
-    log:
-        "results/logs/claims.log",
-    benchmark:
-        "results/benchmarks/claims.tsv"
-    resources:
-        mem_mb=500,
-        runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/claims.py"

@@ -14,18 +14,18 @@ rule coverage_table:
         excluded="results/tables/coverage_excluded.csv",
         excluded_markdown="results/tables/coverage_excluded.md",
         excluded_latex="results/tables/coverage_excluded.tex",
-    params:
-        code=code("coverage_table.py"),
     log:
         "results/logs/coverage_table.log",
     benchmark:
         "results/benchmarks/coverage_table.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        code=code("coverage_table.py"),
     script:
         "../scripts/coverage_table.py"
 
@@ -50,21 +50,21 @@ rule zip_plot:
             subcategory="{scenario}",
             labels={"scenario": "{scenario}", "figure": "zip", "format": "png"},
         ),
+    log:
+        "results/logs/zip_plot/{scenario}.log",
+    benchmark:
+        "results/benchmarks/zip_plot/{scenario}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         code=code("zip_plot.py"),
         spec=scenario_spec,
         seed=config["seed"],
         replicates=lambda wildcards: replicates(wildcards.scenario),
         batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
-    log:
-        "results/logs/zip_plot/{scenario}.log",
-    benchmark:
-        "results/benchmarks/zip_plot/{scenario}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/zip_plot.py"

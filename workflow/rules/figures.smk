@@ -6,17 +6,28 @@ rule figures:
         summary="results/tables/scenarios/{scenario}/summary.csv",
         convergence="results/tables/scenarios/{scenario}/convergence.csv",
     output:
+        # Only the PNG goes into the report (the PDF is for papers): one image per figure keeps it light.
+        **{f"{figure}_pdf": f"results/figures/{{scenario}}/{figure}.pdf" for figure in FIGURES},
         **{
-            f"{figure}_{ext}": report(
-                f"results/figures/{{scenario}}/{figure}.{ext}",
+            f"{figure}_png": report(
+                f"results/figures/{{scenario}}/{figure}.png",
                 caption=f"../report/{figure}.rst",
                 category="Figures",
                 subcategory="{scenario}",
-                labels={"scenario": "{scenario}", "figure": figure, "format": ext},
+                labels={"scenario": "{scenario}", "figure": figure},
             )
             for figure in FIGURES
-            for ext in ("pdf", "png")
         },
+    log:
+        "results/logs/figures/{scenario}.log",
+    benchmark:
+        "results/benchmarks/figures/{scenario}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         code=code("figures.py"),
         spec=scenario_spec,
@@ -24,16 +35,7 @@ rule figures:
         replicates=lambda wildcards: replicates(wildcards.scenario),
         batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
-    log:
-        "results/logs/figures/{scenario}.log",
-    benchmark:
-        "results/benchmarks/figures/{scenario}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+        description=lambda wildcards: ESTIMANDS[wildcards.scenario].describe(),
     script:
         "../scripts/figures.py"
 
@@ -44,20 +46,24 @@ rule identity_figure:
         simulations=simulations,
         exact="results/exact/{scenario}.json",
     output:
-        pdf=report(
-            "results/figures/{scenario}/identities.pdf",
-            caption="../report/identities.rst",
-            category="Figures",
-            subcategory="{scenario}",
-            labels={"scenario": "{scenario}", "figure": "identities", "format": "pdf"},
-        ),
+        pdf="results/figures/{scenario}/identities.pdf",
         png=report(
             "results/figures/{scenario}/identities.png",
             caption="../report/identities.rst",
             category="Figures",
             subcategory="{scenario}",
-            labels={"scenario": "{scenario}", "figure": "identities", "format": "png"},
+            labels={"scenario": "{scenario}", "figure": "identities"},
         ),
+    log:
+        "results/logs/identity_figure/{scenario}.log",
+    benchmark:
+        "results/benchmarks/identity_figure/{scenario}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         code=code("identity_figure.py"),
         spec=scenario_spec,
@@ -65,15 +71,6 @@ rule identity_figure:
         replicates=lambda wildcards: replicates(wildcards.scenario),
         batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
         analysis=config["analysis"],
-    log:
-        "results/logs/identity_figure/{scenario}.log",
-    benchmark:
-        "results/benchmarks/identity_figure/{scenario}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+        description=lambda wildcards: ESTIMANDS[wildcards.scenario].describe(),
     script:
         "../scripts/identity_figure.py"

@@ -9,20 +9,20 @@ rule plan_efficiency:
         timings=plan_timings,
     output:
         "results/tables/plans/{sweep}/efficiency.csv",
-    params:
-        code=code("plan_efficiency.py"),
-        points=sweep_points,
-        scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
     log:
         "results/logs/plan_efficiency/{sweep}.log",
     benchmark:
         "results/benchmarks/plan_efficiency/{sweep}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=300,
         runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        code=code("plan_efficiency.py"),
+        points=sweep_points,
+        scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
     script:
         "../scripts/plan_efficiency.py"
 
@@ -40,18 +40,18 @@ rule efficiency_table:
         ),
         markdown="results/tables/efficiency.md",
         latex="results/tables/efficiency.tex",
-    params:
-        code=code("efficiency_table.py"),
     log:
         "results/logs/tables/efficiency.log",
     benchmark:
         "results/benchmarks/tables/efficiency.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=300,
         runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        code=code("efficiency_table.py"),
     script:
         "../scripts/efficiency_table.py"
 
@@ -75,6 +75,16 @@ rule plans_figure:
             category="Sampling plans",
             labels={"sweep": "{sweep}", "format": "png"},
         ),
+    log:
+        "results/logs/plans_figure/{sweep}.log",
+    benchmark:
+        "results/benchmarks/plans_figure/{sweep}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=5,
     params:
         code=code("plans_figure.py"),
         points=sweep_points,
@@ -84,15 +94,5 @@ rule plans_figure:
         seed=config["seed"],
         replicates=lambda wildcards: replicates(SWEEPS[wildcards.sweep].points[0].name),
         batch_sizes=lambda wildcards: batch_sizes(SWEEPS[wildcards.sweep].points[0].name),
-    log:
-        "results/logs/plans_figure/{sweep}.log",
-    benchmark:
-        "results/benchmarks/plans_figure/{sweep}.tsv"
-    resources:
-        mem_mb=600,
-        runtime=5,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/plans_figure.py"

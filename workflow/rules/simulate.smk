@@ -3,6 +3,16 @@ rule simulate:
     output:
         simulation="results/simulations/{scenario}/replicates_{start}-{stop}.npz",
         timing="results/simulations/{scenario}/replicates_{start}-{stop}.seconds.csv",
+    log:
+        "results/logs/simulate/{scenario}/replicates_{start}-{stop}.log",
+    benchmark:
+        "results/benchmarks/simulate/{scenario}/replicates_{start}-{stop}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=400,
+        runtime=30,
     params:
         code=code("simulate.py"),
         spec=scenario_spec,
@@ -10,15 +20,5 @@ rule simulate:
         scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
         grid=lambda wildcards: grid(wildcards.scenario),
         chunk_size=config["chunk_size"],
-    log:
-        "results/logs/simulate/{scenario}/replicates_{start}-{stop}.log",
-    benchmark:
-        "results/benchmarks/simulate/{scenario}/replicates_{start}-{stop}.tsv"
-    resources:
-        mem_mb=400,
-        runtime=30,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/simulate.py"

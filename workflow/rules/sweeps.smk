@@ -6,20 +6,20 @@ rule sweep_curve:
     """Exact limits of a sweep's quantities on a dense grid of its x axis (quadrature at each x)."""
     output:
         "results/sweeps/{sweep}/exact_curve.csv",
-    params:
-        code=code("sweep_curve.py"),
-        spec=sweep_base_spec,
-        curve=sweep_curve_settings,
     log:
         "results/logs/sweep_curve/{sweep}.log",
     benchmark:
         "results/benchmarks/sweep_curve/{sweep}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
     resources:
         mem_mb=300,
         runtime=20,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
+    params:
+        code=code("sweep_curve.py"),
+        spec=sweep_base_spec,
+        curve=sweep_curve_settings,
     script:
         "../scripts/sweep_curve.py"
 
@@ -31,18 +31,24 @@ rule sweep_figure:
         summaries=sweep_tables("summary"),
         convergences=sweep_tables("convergence"),
     output:
-        pdf=report(
-            "results/figures/sweeps/{sweep}.pdf",
-            caption="../report/sweep.rst",
-            category="Sweeps",
-            labels={"sweep": "{sweep}", "format": "pdf"},
-        ),
+        pdf="results/figures/sweeps/{sweep}.pdf",
         png=report(
             "results/figures/sweeps/{sweep}.png",
             caption="../report/sweep.rst",
-            category="Sweeps",
-            labels={"sweep": "{sweep}", "format": "png"},
+            category="Figures",
+            subcategory="Sweeps",
+            labels={"sweep": "{sweep}", "figure": "sweep"},
         ),
+    log:
+        "results/logs/sweep_figure/{sweep}.log",
+    benchmark:
+        "results/benchmarks/sweep_figure/{sweep}.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         code=code("sweep_figure.py"),
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
@@ -54,15 +60,5 @@ rule sweep_figure:
         seed=config["seed"],
         replicates=lambda wildcards: replicates(SWEEPS[wildcards.sweep].points[0].name),
         batch_sizes=lambda wildcards: batch_sizes(SWEEPS[wildcards.sweep].points[0].name),
-    log:
-        "results/logs/sweep_figure/{sweep}.log",
-    benchmark:
-        "results/benchmarks/sweep_figure/{sweep}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    threads: 1
-    conda:
-        "../envs/mcloss.yaml"
     script:
         "../scripts/sweep_figure.py"

@@ -4,9 +4,7 @@ rule verdicts:
         convergence="results/tables/convergence.csv",
         claims="results/claims.csv",
     output:
-        csv=report(
-            "results/verdicts.csv", caption="../report/verdicts.rst", category="Claims"
-        ),
+        csv=report("results/verdicts.csv", caption="../report/verdicts.rst", category="Claims"),
         markdown="results/verdicts.md",
         latex="results/verdicts.tex",
         summary="results/SUMMARY.md",

@@ -19,8 +19,12 @@ curve = pd.read_csv(inp.curve)
 base = build(p.spec, f"scenarios.{p.scenario}")
 # The points' own quantities (a varied key may change the set), as their convergence tables name them.
 meaning = dict(zip(convergence.quantity, convergence.meaning))
+# By default only what changes with x, once: not the limits that stay put, nor the sides of identities.
+hide = [i.right for i in base.identities]
+names = (p.quantities or plotting.varying_quantities(convergence, hide)
+         or [name for name in meaning if name not in hide])
 units = sweeps.quantity_units(p.spec, [point["values"] for point in p.points])
-quantities = [Quantity(name, name, meaning[name], unit=units[name]) for name in (p.quantities or meaning)]
+quantities = [Quantity(name, name, meaning[name], unit=units[name]) for name in names]
 title = (f"{w.sweep}: {p.x} swept in {p.scenario} ({base.describe()})\n"
          f"R = {p.replicates} replicates per point, seed {p.seed}"
          + (", common random numbers across points" if p.common_random_numbers else ", independent points"))

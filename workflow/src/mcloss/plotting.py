@@ -2,7 +2,7 @@
 
 Black and greys with distinct line styles and markers, so every figure reads
 in greyscale; every axis names its quantity and unit (Quantity.unit, samples) and every
-figure the number of replicates R. Saved as vector PDF and 200 dpi PNG, each
+figure the number of replicates R. Saved as vector PDF and 120 dpi greyscale PNG, each
 carrying the config values, seed and package versions in its metadata.
 """
 
@@ -11,13 +11,14 @@ from __future__ import annotations
 import itertools
 import math
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.lines  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -32,6 +33,8 @@ from .summarise import Z95  # noqa: E402
 
 GREY = "0.55"
 LIGHT = "0.85"
+#: Behind text drawn over data, so that lines and bands cannot make it unreadable.
+_TEXT_BOX = {"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 
 def _style() -> None:
@@ -56,26 +59,64 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
     text = as_text(provenance)
     pdf, png = stem.with_suffix(".pdf"), stem.with_suffix(".png")
     fig.savefig(pdf, metadata={"Title": title, "Subject": text, "Creator": "mcloss", "CreationDate": None})
-    fig.savefig(png, dpi=200, metadata={"Title": title, "Description": text, "Software": "mcloss"})
+    _save_png(fig, png, {"Title": title, "Description": text, "Software": "mcloss"})
     plt.close(fig)
     return [pdf, png]
 
 
-def _title(q: Quantity) -> str:
-    return q.name + "\n" + textwrap.shorten(q.meaning, 48, placeholder="...")
+#: Resolution of the PNGs (the PDFs are vector): sharp on screen, light in the HTML report.
+PNG_DPI = 120
+
+
+def _save_png(fig, path: Path, metadata: dict) -> None:
+    """8-bit greyscale PNG of ``fig`` with text metadata.
+
+    The figures are black and greys by design (legible in greyscale), so one channel
+    loses nothing and makes the file (and the report that embeds it) 2-3 times smaller
+    than matplotlib's RGBA.
+    """
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PNG_DPI)
+    image = Image.open(buffer)
+    flat = Image.new("RGBA", image.size, "white")
+    flat.alpha_composite(image.convert("RGBA"))
+    info = PngImagePlugin.PngInfo()
+    for key, value in metadata.items():
+        info.add_text(key, value)
+    flat.convert("L").save(path, optimize=True, pnginfo=info)
+
+
+#: Characters of 8 pt text per inch of panel width (panel titles wrap to it, never cut).
+_CHARS_PER_INCH = 16
+
+
+def _title(q: Quantity, width: int = 44) -> str:
+    """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line."""
+    return q.name + "\n" + textwrap.fill(q.meaning, width, break_on_hyphens=False)
+
+
+def wrap_title(title: str, fig) -> str:
+    """``title`` wrapped to the figure's width (about 15 characters of 9 pt text per inch), each line kept."""
+    width = int(15 * fig.get_figwidth())
+    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
 
 
 def _finish(fig, axes, title: str) -> None:
-    """One legend for all panels, below them, and the scenario as the title."""
-    # Every distinct entry over the panels (they may differ: no CLT or an IQR where there is no variance).
-    entries = {}
+    """One legend for all panels, below them, and the scenario as the (wrapped) title."""
+    # Every panel's entries, once each (a panel may add one, e.g. an overflow bin).
+    entries: dict[str, object] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    labels, handles = list(entries), list(entries.values())
+    handles, labels = list(entries.values()), list(entries)
     if labels:
-        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.suptitle(title, fontsize=9)
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=8,
+                   frameon=False)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
 
 
 def _log_n_axis(ax) -> None:
@@ -120,7 +161,8 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
         ax.set_ylabel(("RMSE" if has_limit else "empirical SE") + f" ({q.unit})")
         ax.set_title(_title(q), fontsize=8)
         ax.text(0.03, 0.04, f"slope {rate.slope:.3f}\n95% CI [{rate.slope_ci_low:.3f}, {rate.slope_ci_high:.3f}]"
-                f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom")
+                f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom",
+                bbox=_TEXT_BOX)
     _finish(fig, axes, title)
     return fig
 
@@ -183,7 +225,8 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
                 ax.plot(n, target + half, "--", color="black", lw=0.9, label=r"exact $\pm 1.96\,\sigma/\sqrt{n}$")
                 ax.plot(n, target - half, "--", color="black", lw=0.9)
         else:
-            ax.text(0.5, 0.95, "no finite limit", transform=ax.transAxes, ha="center", va="top", fontsize=8)
+            ax.text(0.5, 0.95, "no finite limit", transform=ax.transAxes, ha="center", va="top", fontsize=8,
+                    bbox=_TEXT_BOX)
         window = est[:, visible]
         window = window[np.isfinite(window)]
         if window.size:
@@ -197,15 +240,32 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
     return fig
 
 
+#: The CLT histogram's range in standard errors; values beyond it are counted in two marked overflow bins.
+CLT_RANGE = 4.5
+
+
+def overflow_counts(z: np.ndarray, limit: float = CLT_RANGE) -> tuple[int, int]:
+    """How many finite ``z`` lie below -limit and above +limit (drawn as overflow bins, not clipped into the edges)."""
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    return int((z < -limit).sum()), int((z > limit).sum())
+
+
 def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str,
                no_variance: Sequence[str] = ()):
     """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density.
 
+    Bars inside +-CLT_RANGE are densities over all R finite values; values beyond are
+    not clipped into the edge bins but counted in two hatched overflow bins outside
+    the range, labelled with their counts (bar area = their share, like the others).
     Quantities in ``no_variance`` have no CLT to compare with: their panel says so instead.
     """
     _style()
     fig, axes = _panels(len(quantities))
-    grid = np.linspace(-4.5, 4.5, 301)
+    grid = np.linspace(-CLT_RANGE, CLT_RANGE, 301)
+    edges = np.linspace(-CLT_RANGE, CLT_RANGE, 31)
+    width = edges[1] - edges[0]
+    gap, flow = 0.3, 0.9
     for ax, q in zip(axes, quantities):
         if q.name in no_variance:
             ax.text(0.5, 0.5, "no finite variance or no limit:\nno CLT standardisation\n(see the paths figure)",
@@ -222,19 +282,39 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
         with np.errstate(invalid="ignore", divide="ignore"):
             z = (est - centre) / se
         z = z[np.isfinite(z)]
+        top = float(scipy.stats.norm.pdf(0.0))
         if z.size:
-            clipped = np.clip(z, -4.5, 4.5)
-            ax.hist(clipped, bins=np.linspace(-4.5, 4.5, 31), density=True, color=LIGHT, edgecolor="0.3", lw=0.5,
-                    label=f"replicates (R = {z.size})")
+            inside = z[np.abs(z) <= CLT_RANGE]
+            heights, _ = np.histogram(inside, bins=edges)
+            ax.bar(edges[:-1], heights / (z.size * width), width=width, align="edge", color=LIGHT, edgecolor="0.3",
+                   lw=0.5, label=f"replicates (R = {z.size})")
+            top = max(top, float(heights.max()) / (z.size * width))
+            below, above = overflow_counts(z)
+            for count, left, sign in ((below, -CLT_RANGE - gap - flow, "<"), (above, CLT_RANGE + gap, ">")):
+                if count:
+                    height = count / (z.size * flow)
+                    ax.bar([left], [height], width=flow, align="edge", color="white", edgecolor="black", lw=0.6,
+                           hatch="////")
+                    ax.annotate(f"{count}\n{sign} {'−' if sign == '<' else ''}{CLT_RANGE:g}",
+                                xy=(left + flow / 2, height), xytext=(0, 2), textcoords="offset points",
+                                ha="center", va="bottom", fontsize=6.5)
+                    top = max(top, height)
+            if below or above:
+                # An empty rectangle: only its legend entry shows.
+                ax.add_patch(matplotlib.patches.Rectangle((0, 0), 0, 0, facecolor="white", edgecolor="black", lw=0.6,
+                                                          hatch="////", label=f"beyond ±{CLT_RANGE:g} (count above)"))
         ax.plot(grid, scipy.stats.norm.pdf(grid), "-", color="black", lw=1.2, label="N(0, 1) density")
         for x in (-Z95, Z95):
             ax.axvline(x, color=GREY, ls=":", lw=0.9)
+        ax.set_xlim(-CLT_RANGE - gap - flow - 0.5, CLT_RANGE + gap + flow + 0.5)
+        # Headroom for the overflow counts above their bars.
+        ax.set_ylim(0.0, top * 1.3)
         rate = convergence[convergence.quantity == q.name].iloc[0]
+        # In the title, not on the axes, so no bar or curve can cover it.
         note = describe_coverage(rate.coverage, rate.replicates, target)
-        ax.text(0.03, 0.95, note, transform=ax.transAxes, fontsize=7, va="top")
         ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
         ax.set_ylabel("density")
-        ax.set_title(_title(q), fontsize=8)
+        ax.set_title(_title(q) + "\n" + note, fontsize=8)
     _finish(fig, axes, title)
     return fig
 
@@ -265,8 +345,7 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
             top.axhline(target, color="black", lw=1.0, label="exact limit")
         top.set_xscale("log")
         top.set_ylabel(f"running estimate ({units})")
-        top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.shorten(ident.meaning, 52, placeholder="..."),
-                      fontsize=8)
+        top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.fill(ident.meaning, 48), fontsize=8)
         top.legend(fontsize=7, frameon=False, loc="upper right")
         with np.errstate(invalid="ignore"):
             left = sim.estimate[ident.left]
@@ -280,12 +359,14 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
                         label=f"exactly 0 (drawn at {floor:g})")
         bottom.axhline(ident.tolerance, color="black", ls="--", lw=0.9, label=f"tolerance {ident.tolerance:g}")
         bottom.set_yscale("log")
-        bottom.set_ylim(floor / 2, max(ident.tolerance * 100, float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1))
+        top_dev = float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1
+        bottom.set_ylim(floor / 2, max(ident.tolerance * 100, top_dev))
         bottom.set_xscale("log")
         bottom.set_xlabel("batch size $n$ (samples)")
-        bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch ({units})")
+        # A ratio of two quantities in the same unit: dimensionless, so no unit on this axis.
+        bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch")
         bottom.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="center right")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
     return fig
 
 
@@ -317,6 +398,24 @@ def covers(rows: pd.DataFrame) -> np.ndarray:
     tol = 1e-12 * np.maximum(1.0, np.abs(rows.exact.to_numpy()))
     return ((rows.ci_low.to_numpy() - tol <= rows.exact.to_numpy())
             & (rows.exact.to_numpy() <= rows.ci_high.to_numpy() + tol))
+
+
+def varying_quantities(convergence: pd.DataFrame, hide: Sequence[str] = (), rtol: float = 1e-9) -> list[str]:
+    """Quantities (in table order) whose exact value differs between the sweep's points, less those in ``hide``.
+
+    What a sweep figure draws by default: a quantity whose limit is the same at every
+    point (or exists at none) has no curve over x to show, and ``hide`` names the
+    right-hand sides of identities (equal on every batch to another quantity).
+    """
+    names = []
+    for name, rows in convergence.groupby("quantity", sort=False):
+        exact = rows.exact.to_numpy(dtype=float)
+        finite = exact[np.isfinite(exact)]
+        varies = finite.size > 0 and (np.ptp(finite) > rtol * max(1.0, float(np.abs(finite).max()))
+                                      or finite.size < exact.size)
+        if varies and name not in hide:
+            names.append(name)
+    return names
 
 
 def sweep_figure(convergence: pd.DataFrame, summary: pd.DataFrame, curve: pd.DataFrame, x: str,
@@ -427,7 +526,5 @@ def sweep_figure(convergence: pd.DataFrame, summary: pd.DataFrame, curve: pd.Dat
                                                label="RMSE 0 up to rounding (at the axis floor)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 if count <= 2 else 4),
                fontsize=7, frameon=False)
-    # Wrapped to the figure's width (about 15 characters of 9 pt text per inch).
-    width = int(15 * fig.get_figwidth())
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.splitlines()), fontsize=9)
+    fig.suptitle(wrap_title(title, fig), fontsize=9)
     return fig

@@ -1,11 +1,21 @@
-"""Tables as tidy CSV (full precision) plus Markdown and LaTeX (booktabs) for citing."""
+"""Tables as tidy CSV (full precision) plus Markdown and LaTeX (booktabs) for citing.
+
+The CSV keeps every column at full precision; the Markdown and LaTeX versions are
+views for reading: numbers rounded (estimates to their MCSE, see mcloss.formatting),
+every LaTeX cell and the caption escaped, and the caption's claims kept in one place.
+A LaTeX table is a ``tabular`` in a ``table`` float (needs ``\\usepackage{booktabs}``),
+or a ``longtable`` when asked (``\\usepackage{booktabs,longtable}``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .formatting import DASH, latex_escape, plus_minus, significant, slope
 
 
 def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -16,23 +26,121 @@ def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
     return out
 
 
+def _numeric(frame: pd.DataFrame, column: str) -> bool:
+    kind = frame[column]
+    if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
+        return True
+    # Formatted numbers (strings): right-aligned when every cell looks like a number, an interval or a dash.
+    cells = [str(c) for c in kind]
+    return bool(cells) and all(c[:1] in "-+[0123456789" or c.startswith(DASH) for c in cells if c)
+
+
 def to_markdown(frame: pd.DataFrame, digits: int = 6) -> str:
     """GitHub-flavoured Markdown table, numbers to ``digits`` significant digits."""
     return _formatted(frame, digits).to_markdown(index=False) + "\n"
 
 
-def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6) -> str:
-    """LaTeX longtable with booktabs rules (needs \\usepackage{booktabs,longtable})."""
-    align = "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-                    else "l" for c in frame.columns)
-    return _formatted(frame, digits).to_latex(index=False, longtable=True, caption=caption, label=label,
-                                              escape=True, column_format=align)
+#: Tables longer than this many rows are set as a longtable (a float cannot break across pages).
+LONG = 40
 
 
-def write_table(frame: pd.DataFrame, csv_path, caption: str, label: str) -> None:
-    """Write ``frame`` to csv_path and to .md and .tex beside it."""
+def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool | None = None,
+             notes: str = "", group: str | None = "scenario", widths: Mapping[str, str] | None = None,
+             size: str = "footnotesize", colsep: str = "3pt") -> str:
+    """A booktabs table of ``frame``: cells, header and caption LaTeX-escaped, numbers to ``digits`` digits.
+
+    ``notes`` (plain text, escaped) is set below the rule in small type. ``group``: a
+    column whose value heads a block of rows (a spanning italic row) instead of
+    repeating in a column of its own (ignored when absent); ``longtable``: default
+    for more than `LONG` rows; ``widths``: column -> LaTeX width of a wrapping
+    (``p``) column; ``size``: font size command; ``colsep``: half the space between
+    columns (LaTeX's tabcolsep). The label is used verbatim (it must
+    be a valid LaTeX label: letters, digits, ``:-.``).
+    """
+    text = _formatted(frame, digits).astype(str)
+    group = group if group in frame.columns and len(frame.columns) > 1 else None
+    longtable = len(frame) > LONG if longtable is None else longtable
+    widths = dict(widths or {})
+    shown = [c for c in frame.columns if c != group]
+    align = "".join(f"p{{{widths[c]}}}" if c in widths else ("r" if _numeric(frame, c) else "l") for c in shown)
+    header = " & ".join(latex_escape(c) for c in shown) + r" \\"
+    rows, current = [], None
+    for _, row in text.iterrows():
+        if group is not None and row[group] != current:
+            current = row[group]
+            rule = [r"\addlinespace"] if rows else []
+            rows += rule + [rf"\multicolumn{{{len(shown)}}}{{l}}{{\textit{{{latex_escape(current)}}}}} \\"]
+        rows.append(" & ".join(latex_escape(row[c]) for c in shown) + r" \\")
+    caption_line = rf"\caption{{{latex_escape(caption)}}}\label{{{label}}}"
+    note = [rf"\multicolumn{{{len(shown)}}}{{p{{0.95\linewidth}}}}{{\footnotesize {latex_escape(notes)}}} \\"
+            ] if notes else []
+    if longtable:
+        lines = [r"\begingroup", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
+                 rf"\begin{{longtable}}{{{align}}}", caption_line + r" \\", r"\toprule", header, r"\midrule",
+                 r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
+                 *rows, *note, r"\end{longtable}", r"\endgroup"]
+    else:
+        lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
+                 caption_line, rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows,
+                 r"\bottomrule", *note, r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(frame: pd.DataFrame, csv_path, caption: str, label: str, view: pd.DataFrame | None = None,
+                latex: bool = True, notes: str = "", **latex_options) -> list[Path]:
+    """Write ``frame`` to csv_path, and ``view`` (default ``frame``) to .md and, if ``latex``, .tex beside it.
+
+    ``latex_options`` go to `to_latex` (group, widths, size).
+    """
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
+    view = frame if view is None else view
     frame.to_csv(csv_path, index=False)
-    csv_path.with_suffix(".md").write_text(to_markdown(frame))
-    csv_path.with_suffix(".tex").write_text(to_latex(frame, caption, label))
+    written = [csv_path, csv_path.with_suffix(".md")]
+    markdown = to_markdown(view)
+    if notes:
+        markdown += "\n" + notes + "\n"
+    written[1].write_text(markdown)
+    if latex:
+        written.append(csv_path.with_suffix(".tex"))
+        written[2].write_text(to_latex(view, caption, label, notes=notes, **latex_options))
+    return written
+
+
+def duplicates(identities: Mapping[str, Iterable[tuple[str, str]]]) -> set[tuple[str, str]]:
+    """(scenario, quantity) pairs equal on every batch to another quantity shown: each identity's right-hand side.
+
+    ``identities`` maps a scenario to its (left, right) identity pairs; the right-hand
+    sides are dropped from the compact views (the identities table and figure show them).
+    """
+    return {(scenario, right) for scenario, pairs in identities.items() for _, right in pairs}
+
+
+def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
+    """Compact view of the convergence table: one short line per scenario x quantity.
+
+    Columns: scenario (with n_max), quantity, exact, estimate and MCSE at n_max (rounded
+    to the MCSE; the 95% CI is in the CSV), coverage with MCSE, and the fitted slope of
+    log RMSE on log n with its CI (of the empirical SE where there is no limit). Where
+    the exact limit does not exist (NaN) no coverage is printed and the exact cell
+    says "no limit". Rows in ``hide`` (see `duplicates`) are left out.
+    """
+    rows = []
+    for r in convergence.itertuples(index=False):
+        if (r.scenario, r.quantity) in hide:
+            continue
+        has_limit = np.isfinite(r.exact)
+        rows.append({
+            "scenario": f"{r.scenario} (n_max = {int(r.n_max):,})",
+            "quantity": r.quantity,
+            "exact": significant(r.exact, 6) if has_limit else "no limit",
+            "estimate ± MCSE": plus_minus(r.estimate, r.estimate_mcse),
+            "coverage ± MCSE": plus_minus(r.coverage, r.coverage_mcse) if has_limit else DASH,
+            "slope [95% CI]": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
+        })
+    return pd.DataFrame(rows)
+
+
+def short_view(frame: pd.DataFrame, drop: Sequence[str] = ("meaning",)) -> pd.DataFrame:
+    """``frame`` without long free-text columns (their text stays in the CSV)."""
+    return frame.drop(columns=[c for c in drop if c in frame.columns])

@@ -44,6 +44,7 @@ import numpy as np
 from ..distributions import describe, log_density_ratio_polynomial, make_distribution
 from ..errors import ConfigError
 from ..exact import expectation, jensen_shannon
+from ..formatting import polynomial
 from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 from ..streams import IIDSampler, MixtureSampler, StreamSpec
 from ..tails import TermTail
@@ -340,12 +341,9 @@ class GanDiscriminator(Estimand):
 
     def describe(self):
         disc = "D = D* (optimal)" if self.coefficients is None else (
-            "logit(D) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" x" if i == 1 else f" x^{i}"))
-                                      for i, c in enumerate(self.coefficients)))
+            "logit(D) = " + polynomial(self.coefficients, "x"))
         if self.latent is not None:
-            gen = ("G(z) = " + " + ".join(f"{c:g}" + ("" if i == 0 else (" z" if i == 1 else f" z^{i}"))
-                                           for i, c in enumerate(self.g_map))
-                   + f", z ~ {describe(self.spec['generator']['latent'])}")
+            gen = f"G(z) = {polynomial(self.g_map, 'z')}, z ~ {describe(self.spec['generator']['latent'])}"
         else:
             gen = f"p_g = {describe(self.spec['generator'])}"
         return (f"p_data = {describe(self.spec['data'])}, {gen}, "

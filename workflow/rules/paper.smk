@@ -1,0 +1,80 @@
+# The paper table and the overview figure (config `paper`), from results/verdicts.csv.
+import yaml
+
+import mcloss.paper
+from mcloss.estimands import REGISTRY
+
+# Every quantity name an estimand has in some scenario (a scenario's options may add quantities).
+_PAPER_QUANTITIES = {}
+for _estimand in ESTIMANDS.values():
+    _names = _PAPER_QUANTITIES.setdefault(_estimand.name, [])
+    _names += [q.name for q in _estimand.quantities if q.name not in _names]
+with open(SCHEMA) as _schema:
+    _PAPER_DEFAULTS = yaml.safe_load(_schema)["properties"]["paper"]["properties"]["quantities"]["default"]
+try:
+    mcloss.paper.check_config(config["paper"], _PAPER_QUANTITIES, list(REGISTRY), _PAPER_DEFAULTS)
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
+
+# Sweep points are left out: their sweep figures show them.
+PAPER_SCENARIOS = [s for s in SCENARIOS if s not in SWEEP_OF]
+
+
+rule paper_table:
+    """One row per scenario x headline quantity: exact, estimate, slope, coverage, verdict."""
+    input:
+        verdicts="results/verdicts.csv",
+        convergence="results/tables/convergence.csv",
+    output:
+        csv="results/tables/paper.csv",
+        markdown="results/tables/paper.md",
+        latex="results/tables/paper.tex",
+    log:
+        "results/logs/paper_table.log",
+    benchmark:
+        "results/benchmarks/paper_table.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        paper=config["paper"],
+        scenarios=PAPER_SCENARIOS,
+        seed=config["seed"],
+        replicates=config["replicates"],
+    script:
+        "../scripts/paper.py"
+
+
+rule overview_figure:
+    """Slope with CI against the theoretical rate and standardised error at n_max, every scenario x quantity."""
+    input:
+        verdicts="results/verdicts.csv",
+    output:
+        pdf="results/figures/overview.pdf",
+        png=report(
+            "results/figures/overview.png",
+            caption="../report/overview.rst",
+            category="Figures",
+            subcategory="All scenarios",
+            labels={"figure": "overview"},
+        ),
+    log:
+        "results/logs/overview_figure.log",
+    benchmark:
+        "results/benchmarks/overview_figure.tsv"
+    conda:
+        "../envs/mcloss.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        paper=config["paper"],
+        scenarios=PAPER_SCENARIOS,
+        seed=config["seed"],
+        replicates=config["replicates"],
+    script:
+        "../scripts/overview_figure.py"

@@ -1,0 +1,22 @@
+"""Slopes and standardised errors of every scenario x quantity in one figure: rule `overview_figure`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from mcloss import plotting  # noqa: E402
+from mcloss.overview import overview_figure  # noqa: E402
+from mcloss.paper import check_columns, select  # noqa: E402
+from mcloss.provenance import record  # noqa: E402
+
+p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+verdicts = pd.read_csv(inp.verdicts)
+check_columns(verdicts)
+verdicts = select(verdicts, p.paper["quantities"], p.scenarios)
+title = (f"Rate of convergence and error at the largest n, all scenarios (R = {p.replicates} replicates, "
+         f"seed {p.seed})")
+fig = overview_figure(verdicts, title)
+provenance = record(seed=p.seed, replicates=p.replicates, scenarios=p.scenarios, paper=p.paper)
+log.info("wrote %s", plotting.save(fig, out.pdf[: -len(".pdf")], "overview", provenance))

@@ -1,0 +1,21 @@
+"""The compact paper table from the verdicts and convergence tables: rule `paper_table`."""
+
+from mcloss.scripting import open_log
+
+log = open_log(snakemake.log[0])  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from mcloss.paper import latex_layout, paper_rows, paper_view, select  # noqa: E402
+from mcloss.tables import write_table  # noqa: E402
+
+p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+verdicts = select(pd.read_csv(inp.verdicts), p.paper["quantities"], p.scenarios)
+rows = paper_rows(verdicts, pd.read_csv(inp.convergence))
+log.info("paper table: %d rows, columns %s", len(rows), p.paper["columns"])
+caption = (f"Batch losses at the largest batch size n against their exact limits (seed {p.seed}, "
+           f"R = {p.replicates} replicates per scenario). Estimate ± Monte Carlo SE, rounded to the SE; slope of "
+           "log RMSE on log n with its bootstrap 95% CI (-0.5 is the n^-1/2 rate); coverage of the nominal 95% CI. "
+           "An em dash: the quantity has no limit, no finite variance or no spread, as the verdict says.")
+write_table(rows, out.csv, caption, "tab:paper", view=paper_view(rows, p.paper["columns"]),
+            **latex_layout(p.paper["columns"]))
