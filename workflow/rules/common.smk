@@ -151,8 +151,10 @@ def summary_figures():
     drawn = [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
     found = {s: [(figure, f"figures/{s}/{figure}.png") for figure in FIGURES] for s in drawn}
     for sweep in SWEEPS:
+        # A sweep over `sampling` (categorical x) is drawn by the plans figure, the others by the sweep figure.
+        figure = f"figures/plans/{sweep}.png" if sweep in PLAN_SWEEPS else f"figures/sweeps/{sweep}.png"
         for point in SWEEPS[sweep].points:
-            found.setdefault(point.name, [("sweep", f"figures/sweeps/{sweep}.png")])
+            found.setdefault(point.name, [("sweep", figure)])
     return found
 
 

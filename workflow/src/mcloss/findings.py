@@ -77,7 +77,7 @@ def summary_page(table: pd.DataFrame, claims: pd.DataFrame, seed: int, replicate
     """
     scenarios = list(dict.fromkeys(table.scenario))
     lines = ["# What this run found", "",
-             f"Seed {seed}, {replicates} replicates per scenario (sweep points may set fewer); "
+             f"Seed {seed}, {replicates} replicates per scenario (a scenario or sweep may set its own); "
              f"{len(scenarios)} scenarios, {len(table)} scenario x quantity verdicts. Rules: "
              "`docs/verdicts.md`; details: [verdicts.md](verdicts.md), [claims.md](claims.md), "
              "[tables/convergence.md](tables/convergence.md).", "",

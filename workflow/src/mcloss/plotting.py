@@ -65,7 +65,7 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
 
 
 #: Resolution of the PNGs (the PDFs are vector): sharp on screen, light in the HTML report.
-PNG_DPI = 120
+PNG_DPI = 110
 
 
 def _save_png(fig, path: Path, metadata: dict) -> None:
