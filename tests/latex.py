@@ -11,7 +11,7 @@ import pytest
 PREAMBLE = r"""\documentclass{article}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
-\usepackage{booktabs,longtable}
+\usepackage{booktabs,longtable,graphicx}
 \begin{document}
 """
 
@@ -39,4 +39,5 @@ def compile_tex(tex: Path, workdir: Path) -> tuple[int, str, int]:
     # longtable needs a second pass for its column widths; its first pass already shows every error.
     log = run.stdout
     pages = re.search(r"Output written on .* \((\d+) pages?", log)
-    return run.returncode, log[-2500:], int(pages.group(1)) if pages else 0
+    # The whole log: warnings such as 'Float too large for page' come before its last lines.
+    return run.returncode, log, int(pages.group(1)) if pages else 0

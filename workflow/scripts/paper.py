@@ -6,7 +6,7 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.paper import latex_layout, paper_rows, paper_view, select  # noqa: E402
+from mcloss.paper import VERDICT_LEGEND, latex_layout, paper_rows, paper_view, select  # noqa: E402
 from mcloss.tables import write_table  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
@@ -14,8 +14,9 @@ verdicts = select(pd.read_csv(inp.verdicts), p.paper["quantities"], p.scenarios)
 rows = paper_rows(verdicts, pd.read_csv(inp.convergence))
 log.info("paper table: %d rows, columns %s", len(rows), p.paper["columns"])
 caption = (f"Batch losses at the largest batch size n against their exact limits (seed {p.seed}, "
-           f"R = {p.replicates} replicates per scenario). Estimate ± Monte Carlo SE, rounded to the SE; slope of "
-           "log RMSE on log n with its bootstrap 95% CI (-0.5 is the n^-1/2 rate); coverage of the nominal 95% CI. "
-           "An em dash: the quantity has no limit, no finite variance or no spread, as the verdict says.")
+           f"R = {p.replicates} replicates per scenario unless it sets its own). Estimate ± Monte Carlo SE, "
+           "rounded to the SE; slope of log RMSE on log n with its bootstrap 95% CI (-0.5 is the n^-1/2 rate); "
+           "coverage of the nominal 95% CI with its 95% Wilson interval. An em dash: the quantity has no limit, "
+           f"no finite variance or no spread, as the verdict says. {VERDICT_LEGEND}.")
 write_table(rows, out.csv, caption, "tab:paper", view=paper_view(rows, p.paper["columns"]),
             **latex_layout(p.paper["columns"]))

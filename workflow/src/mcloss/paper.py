@@ -43,7 +43,7 @@ COLUMNS = ["scenario", "quantity", "unit", "n_max", "exact", "estimate", "slope"
 DEFAULT_COLUMNS = ["scenario", "quantity", "exact", "estimate", "slope", "coverage", "verdict"]
 HEADERS = {
     "scenario": "scenario", "quantity": "quantity", "unit": "unit", "n_max": "n_max", "exact": "exact",
-    "estimate": "estimate ± MCSE", "slope": "slope [95% CI]", "coverage": "coverage [95% Wilson]",
+    "estimate": "estimate ± MCSE", "slope": "slope [95% CI]", "coverage": "coverage [Wilson]",
     "verdict": "verdict",
 }
 
@@ -120,8 +120,16 @@ def _coverage(coverage: float, replicates: float) -> str:
     return f"{coverage:.3f} [{float(low):.3f}, {float(high):.3f}]"
 
 
+#: The two long verdicts, shortened in the formatted views (the caption says what they stand for; the CSV keeps
+#: the full words) so that a row fits on one line of an article's text width.
+SHORT_VERDICTS = {CONVERGES: "n^-1/2", SLOWER: "slower"}
+VERDICT_LEGEND = ("Verdicts: n^-1/2 = converges at n^-1/2; slower = converges, slower than n^-1/2 (finite mean, "
+                  "infinite variance)")
+
+
 def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> pd.DataFrame:
-    """Formatted cells of `paper_rows` output: estimate rounded to its MCSE, em dashes where nothing exists."""
+    """Formatted cells of `paper_rows` output: estimate rounded to its MCSE, em dashes where nothing exists,
+    the verdict shortened by SHORT_VERDICTS."""
     cells = []
     for r in rows.itertuples(index=False):
         cell = {
@@ -136,15 +144,14 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
                          if r.verdict in EXACT_SHOWN else DASH),
             "slope": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
             "coverage": _coverage(r.coverage, getattr(r, "replicates", float("nan"))),
-            "verdict": r.verdict,
+            "verdict": SHORT_VERDICTS.get(r.verdict, r.verdict),
         }
         cells.append({HEADERS[c]: cell[c] for c in columns})
     return pd.DataFrame(cells, columns=[HEADERS[c] for c in columns])
 
 
 def latex_layout(columns: Sequence[str] = DEFAULT_COLUMNS) -> dict:
-    """`mcloss.tables.to_latex` options that fit the default table in an article's text width: scenarios as
-    group headings, slope, coverage and verdict wrapped, footnote size."""
-    widths = {HEADERS["slope"]: "1.5cm", HEADERS["coverage"]: "1.45cm", HEADERS["verdict"]: "1.8cm"}
-    return {"group": "scenario" if "scenario" in columns else None, "size": "footnotesize", "colsep": "2.5pt",
-            "widths": {HEADERS[c]: widths[HEADERS[c]] for c in columns if HEADERS[c] in widths}}
+    """`mcloss.tables.to_latex` options that fit the default table on one page of an article: scenarios as
+    group headings, one line per row, script size, scaled down to the text width if wider (graphicx)."""
+    return {"group": "scenario" if "scenario" in columns else None, "size": "scriptsize", "colsep": "2pt",
+            "fit": True}

@@ -46,7 +46,7 @@ LONG = 40
 
 def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, longtable: bool | None = None,
              notes: str = "", group: str | None = "scenario", widths: Mapping[str, str] | None = None,
-             size: str = "footnotesize", colsep: str = "3pt") -> str:
+             size: str = "footnotesize", colsep: str = "3pt", fit: bool = False) -> str:
     """A booktabs table of ``frame``: cells, header and caption LaTeX-escaped, numbers to ``digits`` digits.
 
     ``notes`` (plain text, escaped) is set below the rule in small type. ``group``: a
@@ -54,7 +54,8 @@ def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, lon
     repeating in a column of its own (ignored when absent); ``longtable``: default
     for more than `LONG` rows; ``widths``: column -> LaTeX width of a wrapping
     (``p``) column; ``size``: font size command; ``colsep``: half the space between
-    columns (LaTeX's tabcolsep). The label is used verbatim (it must
+    columns (LaTeX's tabcolsep); ``fit``: a (non-long) table wider than the text is scaled down to the text
+    width (``\\resizebox``, needs ``\\usepackage{graphicx}``), never up. The label is used verbatim (it must
     be a valid LaTeX label: letters, digits, ``:-.``).
     """
     text = _formatted(frame, digits).astype(str)
@@ -80,9 +81,11 @@ def to_latex(frame: pd.DataFrame, caption: str, label: str, digits: int = 6, lon
                  r"\endfirsthead", r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
                  *rows, *note, r"\end{longtable}", r"\endgroup"]
     else:
+        # \width is the tabular's natural width inside \resizebox: scale only what would overflow.
+        scale = ([r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"], ["}"]) if fit else ([], [])
         lines = [r"\begin{table}[htbp]", r"\centering", f"\\{size}", rf"\setlength{{\tabcolsep}}{{{colsep}}}",
-                 caption_line, rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows,
-                 r"\bottomrule", *note, r"\end{tabular}", r"\end{table}"]
+                 caption_line, *scale[0], rf"\begin{{tabular}}{{{align}}}", r"\toprule", header, r"\midrule", *rows,
+                 r"\bottomrule", *note, r"\end{tabular}", *scale[1], r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
