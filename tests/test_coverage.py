@@ -184,3 +184,14 @@ def test_the_coverage_verdict_on_default_scenarios_does_not_depend_on_the_seed(s
     assert result["verdict"] == "partly holds", result["detail"]
     markov = cells[(cells.scenario == "bce_markov") & (cells.quantity == "mle_p")]
     assert (markov.wilson_high < 0.9).all()
+
+
+def test_iid_sweep_points_inherit_their_base_scenarios_check_and_can_refute():
+    # A sweep point off nominal at its largest n refutes the claim once it inherits its base's i.i.d. flag.
+    iid_table = pd.DataFrame({"scenario": ["base"], "dependent": [False]})
+    flags = coverage.independent_scenarios(iid_table, {"sweep__x=1": "base", "orphan__x=1": "missing"})
+    assert flags == {"base": True, "sweep__x=1": True}
+    frames = [summary("base", "q", NOMINAL3), summary("sweep__x=1", "q", (0.95, 0.95, 0.80))]
+    variances = {"base": {"q": 1.0}, "sweep__x=1": {"q": 1.0}}
+    assert judged(frames, variances, flags)[0]["verdict"] == "refuted"
+    assert judged(frames, variances, coverage.independent_scenarios(iid_table))[0]["verdict"] == "partly holds"

@@ -98,10 +98,29 @@ def test_convergence_view_is_compact_drops_identity_duplicates_and_prints_no_ci_
     frame = convergence_frame()
     view = convergence_view(frame, duplicates({"a_1": [("ce", "ce_from_counts")]}))
     assert list(view.quantity) == ["ce", "bce"]
-    assert view.loc[0, "estimate ± MCSE"] == "1.0010 ± 0.0012" and view.loc[0, "coverage ± MCSE"] == "0.940 ± 0.034"
-    assert view.loc[1, "coverage ± MCSE"] == DASH and view.loc[1, "exact"] == "no limit"
+    assert view.loc[0, "estimate ± MCSE"] == "1.0010 ± 0.0012"
+    assert view.loc[0, "coverage [Wilson]"] == wilson_text(0.94, 50)
+    assert view.loc[1, "coverage [Wilson]"] == DASH and view.loc[1, "exact"] == DASH
+    assert view.loc[1, "estimate ± MCSE"] == DASH and view.loc[1, "verdict"] == "no limit"
     assert view.loc[0, "scenario"] == "a_1 (n_max = 1,000)"
     assert max(len(line) for line in view.to_markdown(index=False).splitlines()) < 160
+
+
+@pytest.mark.parametrize("verdict, estimate, coverage, rate", [
+    (CONVERGES, "1.0010 ± 0.0012", True, "-0.51 [-0.55, -0.47]"),
+    (SLOWER, "1.001", False, "-0.33 [-0.36, -0.30] (IQR)"),
+    (NO_LIMIT, DASH, False, "-0.51 [-0.55, -0.47]"),
+    (DEGENERATE, "1.001", False, DASH),
+])
+def test_convergence_view_prints_by_the_verdict(verdict, estimate, coverage, rate):
+    # The same numbers under each verdict: an MCSE and a coverage only with a finite variance, the IQR slope
+    # where the verdict reads it (a constant rule would print one of these rows wrongly).
+    row = convergence_frame().iloc[[0]].assign(
+        verdict=verdict, verdict_slope_of="iqr" if verdict == SLOWER else "rmse",
+        iqr_slope=-0.33, iqr_slope_ci_low=-0.36, iqr_slope_ci_high=-0.30)
+    view = convergence_view(row).iloc[0]
+    assert view["estimate ± MCSE"] == estimate and view["slope [95% CI]"] == rate
+    assert (view["coverage [Wilson]"] != DASH) == coverage and view["verdict"] == verdict
 
 
 def test_latex_table_escapes_cells_header_and_caption():

@@ -88,6 +88,10 @@ def test_infinite_variance_converges_slower_and_flips_on_rate_and_location():
     assert verdict(**row) == v.SLOWER
     assert verdict(**{**row, "iqr_slope_ci_low": -0.1, "iqr_slope_ci_high": 0.1}) == v.INCONCLUSIVE   # no rate
     assert verdict(**{**row, "median": 1.2}) == v.INCONCLUSIVE                                        # 4 IQR off
+    # A tail index near 1 expects a nearly flat IQR: a flat one must still not pass as converging.
+    near_one = {**row, "expected_slope": -0.05, "iqr_slope": 0.0, "iqr_slope_ci_low": -0.1}
+    assert verdict(**{**near_one, "iqr_slope_ci_high": 0.08}) == v.INCONCLUSIVE
+    assert verdict(**{**near_one, "iqr_slope_ci_high": -0.01}) == v.SLOWER
     reason = v.judge_quantity(evidence(**row)).reason
     assert "no CI, z or coverage" in reason and "z =" not in reason
 

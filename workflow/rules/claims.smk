@@ -59,5 +59,6 @@ rule claims:
         scenarios=config["scenarios"],
         seed=config["seed"],
         replicates=config["replicates"],
+        bases=iid_sweep_bases(),
     script:
         "../scripts/claims.py"

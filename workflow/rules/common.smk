@@ -12,6 +12,7 @@ import mcloss.sweeps
 from mcloss.codehash import source_hash
 from mcloss.errors import ConfigError
 from mcloss.project import scenario_batch_sizes, scenario_grid, scenario_replicates
+from mcloss.sampling import plan as sampling_plan
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -156,6 +157,17 @@ def summary_figures():
         for point in SWEEPS[sweep].points:
             found.setdefault(point.name, [("sweep", figure)])
     return found
+
+
+def iid_sweep_bases():
+    """Sweep point -> its base scenario, for the points whose streams draw i.i.d. (no antithetic/Sobol' plan):
+    they inherit the base's i.i.d. check in the coverage claim (mcloss.coverage.independent_scenarios)."""
+    return {
+        point.name: sweep.scenario
+        for sweep in SWEEPS.values()
+        for point in sweep.points
+        if sampling_plan(ESTIMANDS[point.name]) in ("iid", "control_variate")
+    }
 
 
 # Sweeps (rules in sweeps.smk).

@@ -26,6 +26,7 @@ rule coverage_table:
         runtime=5,
     params:
         code=code("coverage_table.py"),
+        bases=iid_sweep_bases(),
     script:
         "../scripts/coverage_table.py"
 

@@ -40,6 +40,7 @@ rule paper_table:
         mem_mb=500,
         runtime=5,
     params:
+        code=code("paper.py"),
         paper=config["paper"],
         scenarios=PAPER_SCENARIOS,
         seed=config["seed"],
@@ -72,6 +73,7 @@ rule overview_figure:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code("overview_figure.py"),
         paper=config["paper"],
         scenarios=PAPER_SCENARIOS,
         seed=config["seed"],

@@ -30,6 +30,8 @@ rule report_page:
     resources:
         mem_mb=300,
         runtime=2,
+    params:
+        code=code("report_page.py"),
     script:
         "../scripts/report_page.py"
 
@@ -58,5 +60,7 @@ rule table_page:
     resources:
         mem_mb=300,
         runtime=2,
+    params:
+        code=code("report_page.py"),
     script:
         "../scripts/report_page.py"

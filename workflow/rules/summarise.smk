@@ -76,6 +76,7 @@ rule summary_table:
         mem_mb=500,
         runtime=5,
     params:
+        code=code("tables.py"),
         scenarios=config["scenarios"],
         sweeps=config.get("sweeps") or {},
     script:

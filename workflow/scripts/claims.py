@@ -21,6 +21,7 @@ evidence = claims.Evidence(
     summary=pd.read_csv(inp.summary), convergence=pd.read_csv(inp.convergence),
     identities=pd.read_csv(inp.identities), exact_checks=pd.read_csv(inp.exact_checks), iid=iid,
     variances={Path(path).stem: read_variances(path) for path in inp.exact}, scenarios=p.scenarios,
+    sweep_bases=p.bases,
 )
 table = claims.judge(evidence, p.assignment)
 for row in table.itertuples():

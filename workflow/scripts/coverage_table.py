@@ -16,7 +16,7 @@ inp, out = snakemake.input, snakemake.output  # noqa: F821
 iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True) if inp.iid else pd.DataFrame()
 cells, excluded = coverage.coverage_cells(pd.read_csv(inp.summary),
                                           {Path(path).stem: read_variances(path) for path in inp.exact},
-                                          coverage.independent_scenarios(iid))
+                                          coverage.independent_scenarios(iid, snakemake.params.bases))  # noqa: F821
 log.info("%d cells judged, %d (scenario, quantity) excluded", len(cells), len(excluded))
 write_table(cells, out.csv, "Coverage of the 95% CLT interval per scenario, quantity and n, with its Wilson "
             "interval and z against 0.95 in binomial MCSE at 0.95 (quantities with a finite, positive asymptotic "

@@ -59,6 +59,8 @@ class Evidence:
     iid: pd.DataFrame
     variances: Mapping[str, Mapping[str, float]]
     scenarios: Mapping[str, Mapping] = field(default_factory=dict)
+    #: Sweep point -> base scenario, for points drawing i.i.d. (their i.i.d. check is the base's).
+    sweep_bases: Mapping[str, str] = field(default_factory=dict)
 
     def row(self, scenario: str, quantity: str) -> pd.Series:
         found = self.convergence[(self.convergence.scenario == scenario) & (self.convergence.quantity == quantity)]
@@ -417,7 +419,7 @@ def cauchy_no_lln(ev: Evidence, s: list[str]) -> dict:
 def clt_coverage(ev: Evidence, s: list[str]) -> dict:
     # Every scenario of the run with a finite-variance limit, at every n (mcloss.coverage); ``s`` names the
     # scenarios the claim was assigned, all of which are among them.
-    independent = coverage.independent_scenarios(ev.iid)
+    independent = coverage.independent_scenarios(ev.iid, ev.sweep_bases)
     cells, excluded = coverage.coverage_cells(ev.summary, ev.variances, independent)
     result = coverage.judge(cells, excluded)
     out = {"scenario": ",".join(s), "quantity": "coverage (all judged cells)", "exact": coverage.NOMINAL,

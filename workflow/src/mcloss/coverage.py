@@ -195,8 +195,15 @@ def small_n(grid, at_least: int = 10) -> int:
     return int(big[0] if big.size else grid[0])
 
 
-def independent_scenarios(iid_table: pd.DataFrame) -> dict[str, bool]:
-    """Scenario -> True when none of its streams is serially dependent (from the iid_check tables)."""
+def independent_scenarios(iid_table: pd.DataFrame, bases: Mapping[str, str] | None = None) -> dict[str, bool]:
+    """Scenario -> True when none of its streams is serially dependent (from the iid_check tables).
+
+    ``bases`` maps a sweep point whose streams draw i.i.d. to its base scenario (the i.i.d. check runs on
+    base scenarios only): the point inherits the base's flag, so an i.i.d. point off nominal at its largest
+    n can refute the claim like any scenario. Points under antithetic or Sobol' sampling are not mapped.
+    """
     if iid_table.empty:
         return {}
-    return {scenario: not rows.dependent.astype(bool).any() for scenario, rows in iid_table.groupby("scenario")}
+    flags = {scenario: not rows.dependent.astype(bool).any() for scenario, rows in iid_table.groupby("scenario")}
+    flags.update({point: flags[base] for point, base in (bases or {}).items() if base in flags})
+    return flags

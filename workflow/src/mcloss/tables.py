@@ -120,26 +120,51 @@ def duplicates(identities: Mapping[str, Iterable[tuple[str, str]]]) -> set[tuple
 
 
 def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
-    """Compact view of the convergence table: one short line per scenario x quantity.
+    """Compact view of the convergence table: one short line per scenario x quantity, printed by its verdict.
 
-    Columns: scenario (with n_max), quantity, exact, estimate and MCSE at n_max (rounded
-    to the MCSE; the 95% CI is in the CSV), coverage with MCSE, and the fitted slope of
-    log RMSE on log n with its CI (of the empirical SE where there is no limit). Where
-    the exact limit does not exist (NaN) no coverage is printed and the exact cell
-    says "no limit". Rows in ``hide`` (see `duplicates`) are left out.
+    Columns: scenario (with n_max), quantity, exact, estimate at n_max, coverage, the fitted slope with its
+    CI, and the verdict. What a row prints follows its verdict (mcloss.verdicts), as in the paper table:
+    an MCSE and a coverage (with its 95% Wilson interval) only under ``converges at n^-1/2`` (finite
+    variance); the bare estimate (four digits) where the variance is infinite, the limit degenerate or the
+    evidence inconclusive; an em dash where there is no limit. The slope is of log RMSE on log n, or of log
+    IQR where the verdict reads the IQR (no finite variance). Without a verdict column (older tables) a
+    finite exact value counts as converging. Rows in ``hide`` (see `duplicates`) are left out.
     """
+    from .coverage import wilson_interval
+    from .verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, SLOWER
+
     rows = []
     for r in convergence.itertuples(index=False):
         if (r.scenario, r.quantity) in hide:
             continue
-        has_limit = np.isfinite(r.exact)
+        has_limit = bool(np.isfinite(r.exact))
+        verdict = getattr(r, "verdict", None)
+        verdict = verdict if isinstance(verdict, str) else (CONVERGES if has_limit else "no limit")
+        finite_variance = verdict == CONVERGES
+        if finite_variance:
+            estimate = plus_minus(r.estimate, r.estimate_mcse)
+        elif verdict in (SLOWER, DEGENERATE, INCONCLUSIVE) and np.isfinite(r.estimate):
+            estimate = significant(r.estimate, 6 if verdict == DEGENERATE else 4)
+        else:
+            estimate = DASH
+        coverage = DASH
+        if finite_variance and np.isfinite(r.coverage) and r.replicates > 0:
+            low, high = wilson_interval(int(round(r.coverage * r.replicates)), int(r.replicates))
+            coverage = f"{r.coverage:.3f} [{float(low):.3f}, {float(high):.3f}]"
+        if getattr(r, "verdict_slope_of", "") == "iqr":
+            rate = slope(r.iqr_slope, r.iqr_slope_ci_low, r.iqr_slope_ci_high) + " (IQR)"
+        elif verdict == DEGENERATE:
+            rate = DASH
+        else:
+            rate = slope(r.slope, r.slope_ci_low, r.slope_ci_high)
         rows.append({
             "scenario": f"{r.scenario} (n_max = {int(r.n_max):,})",
             "quantity": r.quantity,
-            "exact": significant(r.exact, 6) if has_limit else "no limit",
-            "estimate ± MCSE": plus_minus(r.estimate, r.estimate_mcse),
-            "coverage ± MCSE": plus_minus(r.coverage, r.coverage_mcse) if has_limit else DASH,
-            "slope [95% CI]": slope(r.slope, r.slope_ci_low, r.slope_ci_high),
+            "exact": significant(r.exact, 6) if has_limit else DASH,
+            "estimate ± MCSE": estimate,
+            "coverage [Wilson]": coverage,
+            "slope [95% CI]": rate,
+            "verdict": verdict,
         })
     return pd.DataFrame(rows)
 
