@@ -84,9 +84,10 @@ def check(config: Mapping[str, Any], schema_path: str) -> dict[str, Estimand]:
 def check_claims(config: Mapping[str, Any], schema_path: str) -> None:
     """The `claims:` mapping: known claim ids, scenarios that exist and suit each claim's rule.
 
-    A claim left at its default assignment may name scenarios this config lacks (it is then
-    `not run`); one the user assigned must name existing scenarios. Either way a present
-    scenario of the wrong estimand (or lacking a key the rule reads) is an error.
+    A claim left at its default assignment may name scenarios this config lacks, or that lack
+    what its rule reads (it is then `not run`); one the user assigned must name existing
+    scenarios of the right estimand with the keys the rule reads, else it is an error (a
+    mapping equal to the default cannot be told apart from it, and is treated as the default).
     """
     from .claims import CLAIMS
 
@@ -116,6 +117,8 @@ def check_claims(config: Mapping[str, Any], schema_path: str) -> None:
         if not specs:
             continue          # nothing of it in this run: `not run`
         problem = by_id[claim_id].problem(names, specs)
+        if problem is not None and names == defaults.get(claim_id):
+            continue          # a default the user did not choose, on a scenario not made for it: `not run`
         if problem is not None:
             position, what, allowed = problem
             raise ConfigError(f"claims.{claim_id}[{position}]", what, allowed)
