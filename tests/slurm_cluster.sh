@@ -3,13 +3,13 @@
 # config through `snakemake --profile` (profiles/slurm with its placeholders filled in),
 # and its results/tables/summary.csv must be byte-identical to a local run of the config.
 #
-#     timeout -k 20 180 bash tests/slurm_cluster.sh     (as root on Debian 12, after .venv is built)
+#     timeout -k 20 330 bash tests/slurm_cluster.sh     (as root on Debian 12, after .venv is built)
 #
 # It installs Slurm and MUNGE from Debian's packages, starts munged, slurmctld and slurmd
 # in the foreground under a temporary directory (no systemd, cgroups or DNS needed) and
 # stops every process it started, by PID, whether the run passes or fails. Every step
-# runs under a time limit taken from one budget (BUDGET seconds, default 165, so that with
-# the shutdown the script ends within 3 minutes): a hang fails it instead of stalling CI.
+# runs under a time limit taken from one budget (BUDGET seconds, default 300, so that with
+# the shutdown the script ends within 330 s): a hang fails it instead of stalling CI.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +17,7 @@ PYTHON="$ROOT/.venv/bin/python"
 WORK=$(mktemp -d /tmp/mcloss-slurm.XXXXXX)
 PIDS=()          # processes this script started, killed in reverse order on exit
 started=$SECONDS
-deadline=$((SECONDS + ${BUDGET:-165}))
+deadline=$((SECONDS + ${BUDGET:-300}))
 
 say() { printf '[slurm_cluster %3ds] %s\n' $((SECONDS - started)) "$*"; }
 limited() {  # run "$@" within what is left of the budget
