@@ -117,10 +117,14 @@ def scenario_spec(wildcards):
     return SPECS[wildcards.scenario]
 
 
+def drawn_scenarios():
+    """Scenarios with figures of their own: a sweep point only on request (point_figures), the sweep figure covers it."""
+    return [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
+
+
 def all_outputs():
     outputs = [f"results/tables/{table}.csv" for table in TABLES]
-    # A sweep point's own figures only on request (point_figures): the sweep figure covers it.
-    drawn = [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
+    drawn = drawn_scenarios()
     outputs += [
         f"results/figures/{scenario}/{figure}.{ext}"
         for scenario in drawn
@@ -149,7 +153,7 @@ def all_outputs():
 
 def summary_figures():
     """Per drawn scenario, (figure name, path relative to results/) for the links in SUMMARY.md."""
-    drawn = [s for s in SCENARIOS if s not in SWEEP_OF or SWEEP_OF[s].point_figures]
+    drawn = drawn_scenarios()
     found = {s: [(figure, f"figures/{s}/{figure}.png") for figure in FIGURES] for s in drawn}
     for sweep in SWEEPS:
         # A sweep over `sampling` (categorical x) is drawn by the plans figure, the others by the sweep figure.

@@ -122,6 +122,23 @@ def bootstrap_index(replicates: int, resamples: int, rng: np.random.Generator) -
     return rng.integers(0, replicates, size=(resamples, replicates))
 
 
+def _fitted_points(n: np.ndarray, min_n: int) -> np.ndarray:
+    """The batch sizes a rate is fitted on: n >= min_n (at least three; all of them otherwise)."""
+    use = n >= min_n
+    return use if use.sum() >= 3 else np.ones_like(use)
+
+
+def _slope_with_ci(x: np.ndarray, est: np.ndarray, resample: np.ndarray, spread) -> tuple[float, float, float]:
+    """OLS slope of ``spread(est)`` (one value per column) on ``x``, and its bootstrap 95% CI over the rows."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slope = float(_ols_slope(x, spread(est)))
+        boot = _ols_slope(x, spread(est[resample]))
+    boot = boot[np.isfinite(boot)]
+    low, high = (np.quantile(boot, [0.025, 0.975]) if boot.size else (np.nan, np.nan))
+    return slope, float(low), float(high)
+
+
 def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_n: int,
                         resample: np.ndarray) -> dict[str, float]:
     """Slope of log RMSE (log EmpSE if there is no exact limit) on log n, with a bootstrap 95% CI.
@@ -130,11 +147,8 @@ def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_
     is a `bootstrap_index` matrix, shared by the quantities of a scenario so that
     quantities equal on every replicate get equal intervals.
     """
-    use = n >= min_n
-    if use.sum() < 3:
-        use = np.ones_like(use)
+    use = _fitted_points(n, min_n)
     x = np.log(n[use].astype(np.float64))
-    est = estimates[:, use]
     has_limit = math.isfinite(exact)
 
     def spread(block):
@@ -143,14 +157,9 @@ def rate_of_convergence(estimates: np.ndarray, n: np.ndarray, exact: float, min_
                 return np.log(np.sqrt(np.nanmean((block - exact) ** 2, axis=-2)))
             return np.log(np.nanstd(block, axis=-2, ddof=1))
 
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        slope = float(_ols_slope(x, spread(est)))
-        boot = _ols_slope(x, spread(est[resample]))
-    boot = boot[np.isfinite(boot)]
-    low, high = (np.quantile(boot, [0.025, 0.975]) if boot.size else (np.nan, np.nan))
-    return {"slope_of": "rmse" if has_limit else "emp_se", "slope": slope, "slope_ci_low": float(low),
-            "slope_ci_high": float(high), "fit_min_n": int(n[use][0]), "fit_points": int(use.sum())}
+    slope, low, high = _slope_with_ci(x, estimates[:, use], resample, spread)
+    return {"slope_of": "rmse" if has_limit else "emp_se", "slope": slope, "slope_ci_low": low,
+            "slope_ci_high": high, "fit_min_n": int(n[use][0]), "fit_points": int(use.sum())}
 
 
 IQR_COLUMNS = ("iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high")
@@ -158,12 +167,8 @@ IQR_COLUMNS = ("iqr_slope", "iqr_slope_ci_low", "iqr_slope_ci_high")
 
 def iqr_rate(estimates: np.ndarray, n: np.ndarray, min_n: int, resample: np.ndarray) -> dict[str, float]:
     """Slope of log IQR (across replicates) on log n with a bootstrap 95% CI: a spread that needs no variance."""
-    use = n >= min_n
-    if use.sum() < 3:
-        use = np.ones_like(use)
-    x = np.log(n[use].astype(np.float64))
+    use = _fitted_points(n, min_n)
     est = estimates[:, use]
-
     quantile = np.quantile if np.isfinite(est).all() else np.nanquantile   # the NaN-aware one sorts slowly
 
     def spread(block):
@@ -171,13 +176,8 @@ def iqr_rate(estimates: np.ndarray, n: np.ndarray, min_n: int, resample: np.ndar
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(q75 - q25)
 
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        slope = float(_ols_slope(x, spread(est)))
-        boot = _ols_slope(x, spread(est[resample]))
-    boot = boot[np.isfinite(boot)]
-    low, high = (np.quantile(boot, [0.025, 0.975]) if boot.size else (np.nan, np.nan))
-    return {"iqr_slope": slope, "iqr_slope_ci_low": float(low), "iqr_slope_ci_high": float(high)}
+    slope, low, high = _slope_with_ci(np.log(n[use].astype(np.float64)), est, resample, spread)
+    return {"iqr_slope": slope, "iqr_slope_ci_low": low, "iqr_slope_ci_high": high}
 
 
 def convergence_table(scenario: str, sim: Simulation, quantities: Sequence[Quantity], exact: Mapping[str, float],
