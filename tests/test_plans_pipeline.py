@@ -36,7 +36,7 @@ def test_a_sweep_over_sampling_runs_through_the_rules(tmp_path):
     assert sobol.coverage.isna().all()
     timing = pd.read_csv(tmp_path / "results/simulations/plans__sampling=sobol/replicates_4-8.seconds.csv")
     assert list(timing.columns) == TIMING_COLUMNS and list(timing.replicate) == [4, 5, 6, 7]
-    log = (tmp_path / "results/logs/simulate/plans__sampling=sobol/replicates_0-4.log").read_text()
+    log = (tmp_path / "results/logs/sweep_points/plans/points_0-2.log").read_text()   # the sweep's one job
     assert "per_decade does not apply" in log
     # The same numbers with one job per point and one core.
     other = tmp_path / "other"

@@ -4,6 +4,7 @@ import copy
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -232,11 +233,13 @@ SWEEP_CONFIG = {
     "analysis": {"slope_min_n": 50, "bootstrap": 20, "paths": 3},
     "scenarios": {"bal": copy.deepcopy(GAN)},
     "sweeps": {
+        # One point a job, so that the tests below see which points a change reruns; grouped points are
+        # tested by test_points_per_job_changes_the_jobs_not_the_results.
         "shift": {"scenario": "bal", "vary": {"generator.loc": [0.0, 0.5, 1.5]}, "x": "generator.loc",
-                  "curve_points": 20},
+                  "curve_points": 20, "points_per_job": 1},
         "mix": {"scenario": "bal", "vary": {"real_fraction": [0.25, 0.5], "generator.scale": [1.0, 2.0]},
                 "x": "real_fraction", "common_random_numbers": True, "curve_points": 20, "replicates": 30,
-                "batch_sizes": {"max": 2000}},
+                "batch_sizes": {"max": 2000}, "points_per_job": 1},
     },
 }
 TARGETS = ["results/tables/summary.csv", "results/tables/convergence.csv", "results/figures/sweeps/shift.png",
@@ -266,8 +269,15 @@ def planned_jobs(directory, *args):
     return jobs
 
 
-def point_jobs(*points):
-    return {(rule, p) for p in points for rule in ("simulate", "exact", "summarise")}
+def point_jobs(config, *names):
+    """The sweep_points jobs (rule, no wildcard) that hold the points ``names`` of ``config``'s sweeps."""
+    jobs = set()
+    for sweep in sweeps.expand_all(config).values():
+        for i, point in enumerate(sweep.points):
+            if point.name in names:
+                start = i - i % sweep.points_per_job
+                jobs.add((f"sweep_points_{sweep.name}_{start}", None))
+    return jobs
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +286,10 @@ def run_dir(tmp_path_factory):
     (directory / "config.yaml").write_text(yaml.safe_dump(SWEEP_CONFIG, sort_keys=False))
     run_ok(directory, "--cores", "2", *TARGETS)
     return directory
+
+
+def read_config(directory):
+    return yaml.safe_load((directory / "config.yaml").read_text())
 
 
 def edited_copy(run_dir, tmp_path, edit):
@@ -365,26 +379,35 @@ def test_editing_one_value_reruns_only_that_points_jobs_and_the_aggregates_readi
         config["sweeps"]["shift"]["vary"]["generator.loc"] = [0.0, 0.75, 1.5]     # an inner value: same range
         config["sweeps"]["mix"]["vary"]["generator.scale"] = [1.0, 3.0]           # a series: new curve lines
 
-    jobs = planned_jobs(edited_copy(run_dir, tmp_path, edit), *TARGETS)
+    directory = edited_copy(run_dir, tmp_path, edit)
+    jobs = planned_jobs(directory, *TARGETS)
     new = ["shift__generator.loc=0.75", "mix__real_fraction=0.25__generator.scale=3",
            "mix__real_fraction=0.5__generator.scale=3"]
-    assert jobs == point_jobs(*new) | {("summary_table", None), ("tables", "convergence"), ("sweep_figure", "shift"),
-                                       ("sweep_figure", "mix"), ("sweep_curve", "mix")}
+    assert len(point_jobs(read_config(directory), *new)) == 3
+    assert jobs == point_jobs(read_config(directory), *new) | {
+        ("summary_table", None), ("tables", "convergence"), ("sweep_figure", "shift"), ("sweep_figure", "mix"),
+        ("sweep_curve", "mix")}
 
 
 @pytest.mark.slow
 def test_a_changed_range_recomputes_the_exact_curve(run_dir, tmp_path):
-    jobs = planned_jobs(edited_copy(run_dir, tmp_path, lambda c: c["sweeps"]["shift"]["vary"].update(
-        {"generator.loc": [0.0, 0.5, 2.0]})), *TARGETS)
-    assert jobs == point_jobs("shift__generator.loc=2") | {("summary_table", None), ("tables", "convergence"),
-                                                          ("sweep_figure", "shift"), ("sweep_curve", "shift")}
+    directory = edited_copy(run_dir, tmp_path, lambda c: c["sweeps"]["shift"]["vary"].update(
+        {"generator.loc": [0.0, 0.5, 2.0]}))
+    jobs = planned_jobs(directory, *TARGETS)
+    assert jobs == point_jobs(read_config(directory), "shift__generator.loc=2") | {
+        ("summary_table", None), ("tables", "convergence"), ("sweep_figure", "shift"), ("sweep_curve", "shift")}
 
 
 @pytest.mark.slow
 def test_more_replicates_from_the_command_line_run_only_the_new_blocks(run_dir):
     jobs = planned_jobs(run_dir, "--config", "replicates=40", "--", *TARGETS)
     simulated = {scenario for rule, scenario in jobs if rule == "simulate"}
-    assert simulated == {"bal", "shift__generator.loc=0", "shift__generator.loc=0.5", "shift__generator.loc=1.5"}
+    assert simulated == {"bal"}
+    # A sweep point's new block is made by the job holding the point (which redoes its old block too: Snakemake
+    # removes a job's outputs before running it); mix sets its own replicates and does not rerun.
+    assert {rule for rule, _ in jobs if rule.startswith("sweep_points_")} == {
+        rule for rule, _ in point_jobs(SWEEP_CONFIG, "shift__generator.loc=0", "shift__generator.loc=0.5",
+                                       "shift__generator.loc=1.5")}
 
 
 @pytest.mark.slow
@@ -404,6 +427,28 @@ def test_removed_points_and_sweeps_leave_every_table_and_figure(run_dir, tmp_pat
         assert "real_fraction" not in frame.columns and "generator.scale" not in frame.columns
     meta = json.loads(Image.open(directory / "results" / "figures" / "sweeps" / "shift.png").text["Description"])
     assert [p["scenario"] for p in meta["points"]] == ["shift__generator.loc=0", "shift__generator.loc=1.5"]
+
+
+@pytest.mark.slow
+def test_points_per_job_changes_the_jobs_not_the_results(run_dir, tmp_path):
+    def group(config):
+        config["sweeps"]["shift"]["points_per_job"] = 2   # jobs of points 0-1 and 2
+        config["sweeps"]["mix"]["points_per_job"] = 8     # one job for its 4 points
+
+    directory = edited_copy(run_dir, tmp_path, group)
+    points = [p for s in sweeps.expand_all(SWEEP_CONFIG).values() for p in s.points]
+    for point in points:   # every grouped job runs (a group whose points and params are unchanged would not)
+        shutil.rmtree(directory / "results" / "simulations" / point.name)
+    jobs = planned_jobs(directory, *TARGETS)
+    assert {rule for rule, _ in jobs if rule.startswith("sweep_points_")} == {
+        "sweep_points_shift_0", "sweep_points_shift_2", "sweep_points_mix_0"}
+    run_ok(directory, "--cores", "2", *TARGETS)
+    for table in ("summary", "convergence"):
+        path = Path("results") / "tables" / f"{table}.csv"
+        assert (directory / path).read_bytes() == (run_dir / path).read_bytes()
+    for point in points:
+        for path in (run_dir / "results" / "simulations" / point.name).glob("*.npz"):
+            assert (directory / path.relative_to(run_dir)).read_bytes() == path.read_bytes(), path
 
 
 def test_a_scenario_may_set_its_own_replicates_and_batch_sizes(tmp_path):

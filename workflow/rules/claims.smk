@@ -1,31 +1,3 @@
-rule iid_check:
-    """Rejection rates of Pearson's chi-squared and the Ljung-Box test over all replicate streams (mcloss.iid)."""
-    output:
-        "results/tables/scenarios/{scenario}/iid.csv",
-    log:
-        "results/logs/iid_check/{scenario}.log",
-    benchmark:
-        "results/benchmarks/iid_check/{scenario}.tsv"
-    conda:
-        "../envs/mcloss.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        code=code("iid_check.py"),
-        spec=scenario_spec,
-        seed=config["seed"],
-        scenario_key=lambda wildcards: scenario_key(wildcards.scenario),
-        replicates=lambda wildcards: replicates(wildcards.scenario),
-        samples=config["analysis"]["iid_samples"],
-        alpha=config["analysis"]["iid_alpha"],
-        lags=config["analysis"]["iid_lags"],
-        bins=50,
-    script:
-        "../scripts/iid_check.py"
-
-
 rule claims:
     """A verdict on each claim of the source texts, by the rules of mcloss.claims."""
     input:

@@ -44,12 +44,21 @@ for _sweep in SWEEPS.values():
 RANDOM_NAMES = mcloss.sweeps.random_names(SWEEPS)
 
 SCENARIOS = list(SPECS)
+# The config's own scenarios (not sweep points): one simulate job per replicate block, one summarise job each.
+BASE_SCENARIOS = list(config["scenarios"])
 try:
     # 128-bit stream keys; two scenarios drawing different numbers must not share one.
     KEYS = mcloss.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 FIGURES = ["convergence", "paths", "clt"]
+# What the i.i.d. check of a scenario reads (rule summarise); bins is fixed, the rest is config.
+IID_SETTINGS = {
+    "samples": config["analysis"]["iid_samples"],
+    "alpha": config["analysis"]["iid_alpha"],
+    "lags": config["analysis"]["iid_lags"],
+    "bins": 50,
+}
 TABLES = ["summary", "convergence", "identities", "exact_checks"]
 
 
@@ -144,10 +153,31 @@ def all_outputs():
         for ext in ("pdf", "png")
     ]
     # Zip plots of the CLT interval (coverage.smk); a scenario without a finite-variance limit gets a
-    # figure saying so, since which limits exist is known only after rule exact has run.
+    # figure saying so, since which limits exist is known only after rule summarise has run.
     outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
     outputs += ["results/tables/coverage.csv"]
     outputs += plan_outputs()
+    return outputs
+
+
+def figure_outputs(identities):
+    """The files of rule figures: FIGURES and the zip plot of a scenario, and its identity figure if it has one."""
+    names = FIGURES + (["identities"] if identities else [])
+    outputs = {f"{name}_pdf": f"results/figures/{{scenario}}/{name}.pdf" for name in names + ["zip"]}
+    # Only the PNG goes into the report (the PDF is for papers): one image per figure keeps it light.
+    outputs |= {
+        f"{name}_png": report(
+            f"results/figures/{{scenario}}/{name}.png",
+            caption=f"../report/{name}.rst",
+            category="Figures",
+            subcategory="{scenario}",
+            labels={"scenario": "{scenario}", "figure": name},
+        )
+        for name in names
+    }
+    # Not in the report: 400 ranked intervals per panel make dense images (~120 kB each), and the report
+    # stays under 8 MB with the coverage table (coverage.csv) standing for them.
+    outputs["zip_png"] = "results/figures/{scenario}/zip.png"
     return outputs
 
 
@@ -224,24 +254,90 @@ def plan_outputs():
     ]
 
 
+def _estimand_modules(scenario):
+    """The modules of a scenario's estimand (a sampling plan wraps one: mcloss.sampling.Planned; both count)."""
+    modules = []
+    estimand = ESTIMANDS.get(scenario) if scenario is not None else None
+    while estimand is not None:
+        modules.append(type(estimand).__module__)
+        estimand = estimand.__dict__.get("base")
+    return modules
+
+
+def _script(script):
+    return Path(workflow.basedir) / "workflow" / "scripts" / script
+
+
 def code(script):
     """A rule's `code` param: hash of the mcloss source its script runs (mcloss.codehash).
 
     Per scenario (or sweep), the hash covers the module of its estimand too, so that
     editing one estimand reruns that estimand's jobs and nothing else.
     """
-    path = Path(workflow.basedir) / "workflow" / "scripts" / script
 
     def param(wildcards):
         scenario = getattr(wildcards, "scenario", None) or (
             SWEEPS[wildcards.sweep].scenario if hasattr(wildcards, "sweep") else None
         )
-        modules = []
-        estimand = ESTIMANDS.get(scenario) if scenario is not None else None
-        while estimand is not None:
-            # A sampling plan wraps the estimand (mcloss.sampling.Planned): hash both modules.
-            modules.append(type(estimand).__module__)
-            estimand = estimand.__dict__.get("base")
-        return source_hash(path, *modules)
+        return source_hash(_script(script), *_estimand_modules(scenario))
 
     return param
+
+
+# Sweep points (rules in sweep_points.smk): consecutive points of a sweep, points_per_job to a job.
+def sweep_point_groups():
+    """(sweep, index of its first point, its points) for each sweep_points job."""
+    groups = []
+    for sweep in SWEEPS.values():
+        size = sweep.points_per_job
+        groups += [(sweep, start, sweep.points[start : start + size]) for start in range(0, len(sweep.points), size)]
+    return groups
+
+
+def sweep_points_code(points):
+    """The `code` param of a sweep_points job: its script and the estimand modules of its points."""
+    modules = sorted({m for point in points for m in _estimand_modules(point.name)})
+    return source_hash(_script("sweep_points.py"), *modules)
+
+
+def sweep_points_params(points):
+    """What each point of a sweep_points job needs: its spec, stream key, batch sizes and replicate blocks."""
+    return [
+        {
+            "scenario": point.name,
+            "spec": SPECS[point.name],
+            "scenario_key": scenario_key(point.name),
+            "grid": grid(point.name),
+            "blocks": [list(block) for block in replicate_blocks(point.name)],
+        }
+        for point in points
+    ]
+
+
+def sweep_points_outputs(points):
+    """The per-point files of a sweep_points job, as the per-scenario rules name them (point after point)."""
+    blocks = [(p.name, start, stop) for p in points for start, stop in replicate_blocks(p.name)]
+    outputs = {
+        "simulations": [f"results/simulations/{s}/replicates_{a}-{b}.npz" for s, a, b in blocks],
+        "timings": [f"results/simulations/{s}/replicates_{a}-{b}.seconds.csv" for s, a, b in blocks],
+        "exact": [f"results/exact/{p.name}.json" for p in points],
+    }
+    for table in TABLES:
+        outputs[table] = [f"results/tables/scenarios/{p.name}/{table}.csv" for p in points]
+    return outputs
+
+
+def sweep_point_simulations():
+    """Every simulation file of every sweep point, for the stacked tables to list among their inputs.
+
+    Their scripts do not read them: they are listed so that a block a point lacks (more replicates) reruns
+    the point's sweep_points job, whose tables exist already; Snakemake looks only at the outputs that a
+    later job asks for.
+    """
+    points = [point for sweep in SWEEPS.values() for point in sweep.points]
+    return [f"results/simulations/{p.name}/replicates_{a}-{b}.npz" for p in points for a, b in replicate_blocks(p.name)]
+
+
+def rule_name(text):
+    """``text`` as part of a rule name (letters, digits and _)."""
+    return re.sub(r"\W", "_", text)

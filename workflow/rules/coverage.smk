@@ -29,33 +29,3 @@ rule coverage_table:
         bases=iid_sweep_bases(),
     script:
         "../scripts/coverage_table.py"
-
-
-rule zip_plot:
-    """Zip plots (Morris et al. 2019) of the CLT interval at a small n and at the largest n."""
-    input:
-        simulations=simulations,
-        exact="results/exact/{scenario}.json",
-    output:
-        # Not in the report: 400 ranked intervals per panel make dense images (~120 kB each), and the report
-        # stays under 8 MB with the coverage table (coverage.csv) standing for them.
-        pdf="results/figures/{scenario}/zip.pdf",
-        png="results/figures/{scenario}/zip.png",
-    log:
-        "results/logs/zip_plot/{scenario}.log",
-    benchmark:
-        "results/benchmarks/zip_plot/{scenario}.tsv"
-    conda:
-        "../envs/mcloss.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        code=code("zip_plot.py"),
-        spec=scenario_spec,
-        seed=config["seed"],
-        replicates=lambda wildcards: replicates(wildcards.scenario),
-        batch_sizes=lambda wildcards: batch_sizes(wildcards.scenario),
-    script:
-        "../scripts/zip_plot.py"

@@ -1,5 +1,7 @@
 rule simulate:
     """Running estimates of one block of replicates at every batch size (one pass per replicate)."""
+
+    # A sweep's points are simulated by its sweep_points_* jobs (sweep_points.smk), several points a job.
     output:
         simulation="results/simulations/{scenario}/replicates_{start}-{stop}.npz",
         timing="results/simulations/{scenario}/replicates_{start}-{stop}.seconds.csv",
@@ -7,6 +9,8 @@ rule simulate:
         "results/logs/simulate/{scenario}/replicates_{start}-{stop}.log",
     benchmark:
         "results/benchmarks/simulate/{scenario}/replicates_{start}-{stop}.tsv"
+    wildcard_constraints:
+        scenario=_alternatives(BASE_SCENARIOS),
     conda:
         "../envs/mcloss.yaml"
     threads: 1

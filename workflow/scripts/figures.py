@@ -1,4 +1,5 @@
-"""Convergence, sample-path and CLT figures of one scenario: rule `figures`."""
+"""Convergence, sample-path, CLT and zip figures of one scenario, and its identity figure if it has
+identities: rules `figures` and `figures_with_identities`."""
 
 from mcloss.scripting import open_log
 
@@ -6,7 +7,7 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import plotting  # noqa: E402
+from mcloss import plotting, zipplot  # noqa: E402
 from mcloss.engine import load  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
 from mcloss.provenance import record  # noqa: E402
@@ -17,18 +18,25 @@ p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakema
 estimand = build(p.spec, f"scenarios.{w.scenario}")
 sim = load(inp.simulations)
 limits, _ = read_exact(inp.exact)
+variances = read_variances(inp.exact)
 summary, convergence = pd.read_csv(inp.summary), pd.read_csv(inp.convergence)
 title = f"{w.scenario}: {estimand.describe()}  (R = {sim.replicates.size} replicates, seed {p.seed})"
 provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.replicates,
                     batch_sizes=p.batch_sizes, analysis=p.analysis)
 no_clt = [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]
+# Each figure is drawn, written and closed before the next: one open figure at a time.
 figures = {
-    "convergence": plotting.convergence_figure(summary, convergence, estimand.quantities, title, sim),
-    "paths": plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
-                                   read_variances(inp.exact),
-                                   no_clt),
-    "clt": plotting.clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
+    "convergence": lambda: plotting.convergence_figure(summary, convergence, estimand.quantities, title, sim),
+    "paths": lambda: plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
+                                           variances, no_clt),
+    "clt": lambda: plotting.clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
+    "zip": lambda: zipplot.zip_figure(
+        sim, estimand.quantities, limits, variances,
+        f"{w.scenario}: zip plots of the 95% CLT interval (R = {sim.replicates.size} replicates, seed {p.seed})"),
 }
-for name, fig in figures.items():
-    written = plotting.save(fig, out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)
+if "identities_pdf" in out.keys():
+    figures["identities"] = lambda: plotting.identity_figure(sim, estimand.identities, limits, p.analysis["paths"],
+                                                             title, estimand.quantities)
+for name, draw in figures.items():
+    written = plotting.save(draw(), out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)
     log.info("wrote %s", ", ".join(map(str, written)))

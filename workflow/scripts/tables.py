@@ -12,7 +12,7 @@ from mcloss.formatting import significant  # noqa: E402
 from mcloss.tables import convergence_view, duplicates, short_view, write_table  # noqa: E402
 
 table, params = snakemake.wildcards.get("table", "summary"), snakemake.params  # noqa: F821
-frames = [pd.read_csv(path) for path in snakemake.input]  # noqa: F821
+frames = [pd.read_csv(path) for path in snakemake.input.tables]  # noqa: F821
 frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
 # Scenarios in name order, each keeping its own row order: the bytes do not depend on the config's order.
 frame = frame.sort_values("scenario", kind="stable", ignore_index=True)

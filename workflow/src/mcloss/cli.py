@@ -4,7 +4,7 @@
     mcloss plan    --target-mcse E [--n N] [--configfile F] [--scenario S ...] [--csv]
     mcloss replay  SCENARIO R [--configfile F] [--out F]
 
-`exact` prints each scenario's exact limits and lim n Var (the values rule `exact`
+`exact` prints each scenario's exact limits and lim n Var (the values rule `summarise`
 writes to results/exact/<scenario>.json). `plan` turns lim n Var into replicate
 counts: the estimate at batch size n has variance Var_n ~ lim n Var / n, so its
 Monte Carlo SE over R replicates is sqrt(Var_n / R) and a target MCSE E needs

@@ -59,7 +59,11 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
     text = as_text(provenance)
     pdf, png = stem.with_suffix(".pdf"), stem.with_suffix(".png")
     fig.savefig(pdf, metadata={"Title": title, "Subject": text, "Creator": "mcloss", "CreationDate": None})
-    _save_png(fig, png, {"Title": title, "Description": text, "Software": "mcloss"})
+    # The PDF's draw has laid the figure out: the PNG keeps that layout and its tight box instead of
+    # running the layout engine and the tight-box draw again (a third to a half of a figure's CPU time).
+    bbox = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
+    fig.set_layout_engine("none")
+    _save_png(fig, png, {"Title": title, "Description": text, "Software": "mcloss"}, bbox)
     plt.close(fig)
     return [pdf, png]
 
@@ -68,7 +72,7 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
 PNG_DPI = 110
 
 
-def _save_png(fig, path: Path, metadata: dict) -> None:
+def _save_png(fig, path: Path, metadata: dict, bbox="tight") -> None:
     """8-bit greyscale PNG of ``fig`` with text metadata.
 
     The figures are black and greys by design (legible in greyscale), so one channel
@@ -80,7 +84,7 @@ def _save_png(fig, path: Path, metadata: dict) -> None:
     from PIL import Image, PngImagePlugin
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI)
+    fig.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches=bbox)
     image = Image.open(buffer)
     flat = Image.new("RGBA", image.size, "white")
     flat.alpha_composite(image.convert("RGBA"))

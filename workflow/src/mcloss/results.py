@@ -6,7 +6,7 @@ import json
 
 
 def read_exact(path) -> tuple[dict[str, float], list[dict]]:
-    """Exact limits (JSON null -> NaN, 'no finite limit') and cross-checks written by rule `exact`."""
+    """Exact limits (JSON null -> NaN, 'no finite limit') and cross-checks written by mcloss.jobs.write_exact."""
     with open(path) as fh:
         data = json.load(fh)
     limits = {k: (float("nan") if v is None else float(v)) for k, v in data["limits"].items()}
@@ -14,14 +14,14 @@ def read_exact(path) -> tuple[dict[str, float], list[dict]]:
 
 
 def read_variances(path) -> dict[str, float]:
-    """lim n Var of each quantity written by rule `exact` (NaN where unknown)."""
+    """lim n Var of each quantity written by mcloss.jobs.write_exact (NaN where unknown)."""
     with open(path) as fh:
         data = json.load(fh)
     return {k: (float("nan") if v is None else float(v)) for k, v in data.get("variances", {}).items()}
 
 
 def read_analysis(path) -> dict[str, dict]:
-    """Per-quantity tails, limit notes and bias written by rule `exact` ({} for older files)."""
+    """Per-quantity tails, limit notes and bias written by mcloss.jobs.write_exact ({} for older files)."""
     with open(path) as fh:
         data = json.load(fh)
     out = {}

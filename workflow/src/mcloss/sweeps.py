@@ -49,6 +49,9 @@ RESERVED_COLUMNS = frozenset(SUMMARY_COLUMNS) | frozenset(CONVERGENCE_COLUMNS) |
 #: (a sweep over `sampling` is drawn by mcloss.plans_figure, not by the numeric sweep figure).
 CATEGORICAL_X = frozenset({"sampling"})
 #: Defaults of the optional keys of a sweep (the schema documents them).
+#: Points of a sweep simulated and summarised in one job: start-up (about 2 s of CPU a job) is paid once
+#: for all of them, and two cores still get several jobs from a sweep of a few dozen points.
+DEFAULT_POINTS_PER_JOB = 8
 DEFAULT_CURVE_POINTS = 200
 
 
@@ -157,6 +160,7 @@ class Sweep:
     common_random_numbers: bool
     curve_points: int
     point_figures: bool
+    points_per_job: int
     replicates: int | None
     batch_sizes: Mapping[str, int] | None
     quantities: tuple[str, ...] | None
@@ -257,6 +261,7 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
                  common_random_numbers=bool(entry.get("common_random_numbers", False)),
                  curve_points=int(entry.get("curve_points", DEFAULT_CURVE_POINTS)),
                  point_figures=bool(entry.get("point_figures", False)),
+                 points_per_job=int(entry.get("points_per_job", DEFAULT_POINTS_PER_JOB)),
                  replicates=entry.get("replicates"), batch_sizes=entry.get("batch_sizes"),
                  quantities=tuple(entry["quantities"]) if entry.get("quantities") else None, points=tuple(points))
 
