@@ -89,6 +89,9 @@ def main(argv=None) -> int:
         dry = snakemake(directory, "-n", "--quiet")
         wall = snakemake(directory, "--cores", str(args.cores), "--quiet")
         totals = rule_totals(directory / "results" / "benchmarks")
+        print(f"  {'rule':<22} {'jobs':>5} {'CPU s':>9}")
+        for row in totals.itertuples():
+            print(f"  {row.rule:<22} {row.jobs:>5} {row.cpu_time_s:>9.1f}")
         jobs = int(totals.jobs.iloc[-1])
         cpu = float(totals.cpu_time_s.iloc[-1])
     sampling = sampling_seconds(config)

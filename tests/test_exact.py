@@ -8,7 +8,7 @@ import scipy.integrate
 import scipy.stats
 
 from mcloss.estimands import build
-from mcloss.exact import entropy, expectation, jensen_shannon
+from mcloss.exact import entropy, expectation, jensen_shannon, scalar_logpdf
 
 
 def gauss_hermite_mean(f, loc, scale, points=200):
@@ -174,3 +174,24 @@ def test_an_unsettled_tail_raises_rather_than_guessing():
     assert tail_mass_decay(lambda x: x ** -1.01 if x > 0 else 0.0, 1.0, math.inf) is None
     with pytest.raises(InaccurateQuadrature):
         expectation(np.abs, scipy.stats.t(1.01))
+
+
+@pytest.mark.parametrize("dist", [
+    scipy.stats.norm(0.3, 1.7), scipy.stats.t(3, loc=-1.0, scale=0.5), scipy.stats.t(1.05), scipy.stats.cauchy(2.0),
+    scipy.stats.gamma(2.5, scale=0.7), scipy.stats.uniform(-1.0, 3.0), scipy.stats.logistic(0.1, 2.0),
+    scipy.stats.laplace(), scipy.stats.lognorm(0.6, scale=2.0), scipy.stats.beta(2.0, 3.5), scipy.stats.expon(0.5),
+    scipy.stats.gumbel_r(1.0, 0.3),
+])
+def test_the_quadratures_logpdf_is_scipys_bit_for_bit(dist):
+    points = dist.ppf(np.linspace(1e-9, 1 - 1e-9, 201))
+    points = points[np.isfinite(points)]
+    fast = scalar_logpdf(dist)
+    assert [fast(float(x)) for x in points] == [float(dist.logpdf(x)) for x in points]
+
+
+def test_a_law_without_the_private_path_falls_back_to_logpdf():
+    class Law:   # a frozen-law look-alike: logpdf only
+        def logpdf(self, x):
+            return -0.5 * x * x
+
+    assert scalar_logpdf(Law())(3.0) == -4.5

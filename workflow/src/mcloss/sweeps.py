@@ -49,9 +49,10 @@ RESERVED_COLUMNS = frozenset(SUMMARY_COLUMNS) | frozenset(CONVERGENCE_COLUMNS) |
 #: (a sweep over `sampling` is drawn by mcloss.plans_figure, not by the numeric sweep figure).
 CATEGORICAL_X = frozenset({"sampling"})
 #: Defaults of the optional keys of a sweep (the schema documents them).
-#: Points of a sweep simulated and summarised in one job: start-up (about 2 s of CPU a job) is paid once
-#: for all of them, and two cores still get several jobs from a sweep of a few dozen points.
-DEFAULT_POINTS_PER_JOB = 8
+#: Points of a sweep simulated and summarised in one job: the start-up of a job (about 2 s of CPU) is paid
+#: once for all of them. A point of a cheap sweep costs about 0.13 s of CPU (benchmarks/sweep_overhead.py),
+#: so 25 points make a job of a few seconds; a sweep of 200 points still gives 8 jobs to run in parallel.
+DEFAULT_POINTS_PER_JOB = 25
 DEFAULT_CURVE_POINTS = 200
 
 
