@@ -24,7 +24,7 @@ def markov(stay1, stay0):
 
 
 def rates(specs, seed, replicates=400, samples=None):
-    """The iid table of named scenarios, as rule iid_check writes it."""
+    """The iid table of named scenarios, as rule summarise writes it."""
     rows = []
     for name, spec in specs.items():
         estimand = build(spec, f"scenarios.{name}")

@@ -27,6 +27,8 @@ CONFIG = {
     "batch_sizes": {"min": 1, "max": 1000, "per_decade": 4},
     "analysis": {"slope_min_n": 10, "bootstrap": 20, "paths": 5},
     "scenarios": SCENARIOS,
+    # A sweep, so that its generated rules (sweep_points_<sweep>_<first point>) are planned too.
+    "sweeps": {"shift": {"scenario": "fixed", "vary": {"generator.loc": [0.0, 0.5, 1.0]}, "points_per_job": 2}},
 }
 
 
@@ -76,6 +78,7 @@ def test_dry_run_plans_the_jobs_the_config_implies(with_profile):
     blocks = math.ceil(CONFIG["replicates"] / CONFIG["replicates_per_job"])
     assert counts["simulate"] == len(SCENARIOS) * blocks == 10
     assert counts["summarise"] == counts["figures"] == len(SCENARIOS)   # neither GAN scenario has identities
+    assert counts["sweep_points_shift_0"] == counts["sweep_points_shift_2"] == 1
     assert counts["benchmarks"] == 1 and counts["all"] == 1
     assert sum(counts.values()) == total
 
@@ -91,6 +94,13 @@ def test_every_job_is_submitted_with_the_profiles_resources(with_profile):
         if rule == "all":  # no action: Snakemake completes it itself, nothing is submitted
             continue
         assert len(jobs) == counts[rule]
+        if rule.startswith("sweep_points_"):
+            # Named after their sweep, so not in the profile: the cluster's defaults and the rule's own runtime
+            # (test_profile_resources_are_the_rules_own), which grows with the job's sampling.
+            for job in jobs:
+                assert job["slurm_partition"] == defaults["slurm_partition"] and int(job["cpus_per_task"]) == 1
+                assert 10 < int(job["runtime"]) < 60
+            continue
         wanted = profile["set-resources"].get(rule)
         assert wanted is not None, f"rule {rule} has no entry under set-resources in profiles/slurm/config.yaml"
         for job in jobs:

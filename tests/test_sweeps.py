@@ -475,3 +475,16 @@ def test_a_scenario_may_set_its_own_replicates_and_batch_sizes(tmp_path):
     bal = pd.read_csv(tmp_path / "results" / "tables" / "scenarios" / "bal" / "summary.csv")
     assert small.n.max() == 300 and bal.n.max() == SWEEP_CONFIG["batch_sizes"]["max"]
     assert (small.replicates == 40).all() and (bal.replicates == SWEEP_CONFIG["replicates"]).all()
+
+
+def test_sweeps_whose_rule_names_would_collide_stop_with_one_line(tmp_path):
+    config = copy.deepcopy(SWEEP_CONFIG)
+    shift = config["sweeps"]["shift"]
+    config["sweeps"] = {"a-b": copy.deepcopy(shift), "a_x2d_b": copy.deepcopy(shift)}   # '-' escapes to _x2d_
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, "--dry-run")
+    assert run.returncode != 0
+    assert "config error: sweeps 'a-b' and 'a_x2d_b' give the same rule names" in run.stderr
+    config["sweeps"] = {"a-b": copy.deepcopy(shift), "a.b": copy.deepcopy(shift), "a_b": copy.deepcopy(shift)}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    assert snakemake(tmp_path, "--dry-run").returncode == 0      # distinct once escaped

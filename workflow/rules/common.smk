@@ -1,4 +1,5 @@
 # Configuration checks and the helpers every rule file uses.
+import math
 import re
 import sys
 from pathlib import Path
@@ -339,5 +340,24 @@ def sweep_point_simulations():
 
 
 def rule_name(text):
-    """``text`` as part of a rule name (letters, digits and _)."""
-    return re.sub(r"\W", "_", text)
+    """``text`` as part of a rule name: letters, digits and _ kept, any other character as _x<hex>_."""
+    return re.sub(r"[^A-Za-z0-9_]", lambda match: f"_x{ord(match.group()):02x}_", text)
+
+
+def sweep_points_runtime(points):
+    """Minutes of a sweep_points job: 10, plus six times its sampling at 30 ns a sample (benchmarks/run.py
+    measures about 23 ns on one core; the factor 6 is simulate's own margin: 30 minutes for 100 replicates
+    at n = 10^8), plus a minute per point for the exact values and summaries."""
+    samples = sum(replicates(p.name) * grid(p.name)[-1] for p in points)
+    return 10 + len(points) + math.ceil(6 * samples * 30e-9 / 60)
+
+
+_names = {}
+for _sweep in SWEEPS.values():
+    _name = f"sweep_points_{rule_name(_sweep.name)}"
+    if _name in _names:
+        sys.exit(
+            f"config error: sweeps {_names[_name]!r} and {_sweep.name!r} give the same rule names; allowed: "
+            "sweep names that differ in more than _ . - (rename one)"
+        )
+    _names[_name] = _sweep.name

@@ -19,8 +19,7 @@ for _sweep, _start, _points in sweep_point_groups():
         threads: 1
         resources:
             mem_mb=1000,
-            # simulate's 30 minutes per replicate block, for each block of the job's points.
-            runtime=10 + 30 * sum(len(replicate_blocks(p.name)) for p in _points),
+            runtime=sweep_points_runtime(_points),
         params:
             code=sweep_points_code(_points),
             points=sweep_points_params(_points),

@@ -196,7 +196,7 @@ def small_n(grid, at_least: int = 10) -> int:
 
 
 def independent_scenarios(iid_table: pd.DataFrame, bases: Mapping[str, str] | None = None) -> dict[str, bool]:
-    """Scenario -> True when none of its streams is serially dependent (from the iid_check tables).
+    """Scenario -> True when none of its streams is serially dependent (from the i.i.d. check tables).
 
     ``bases`` maps a sweep point whose streams draw i.i.d. to its base scenario (the i.i.d. check runs on
     base scenarios only): the point inherits the base's flag, so an i.i.d. point off nominal at its largest

@@ -62,24 +62,30 @@ def expectation(f: Callable[[np.ndarray], np.ndarray], dist, rtol: float = 1e-10
 
 
 def scalar_logpdf(dist) -> Callable[[float], float]:
-    """log p(x) for one x inside the support of a frozen continuous law, as ``dist.logpdf(x)`` computes it.
+    """log p(x) for one x, as ``dist.logpdf(x)`` computes it, for a frozen continuous law.
 
     ``logpdf`` checks and broadcasts its arguments on every call (about 0.1 ms, most of a quadrature's
-    time); this evaluates what it evaluates inside the support, the law's own ``_logpdf`` at
-    (x - loc) / scale minus log(scale), with the arguments parsed once. Quadrature points lie inside the
-    support, so the values are the same (tests/test_exact.py compares them bit for bit).
+    time); this evaluates what it evaluates strictly inside the support, the law's own ``_logpdf`` at
+    z = (x - loc) / scale minus log(scale) (numpy's log, as scipy takes it), with the arguments parsed
+    once. Where z is not strictly inside the standard support (an end, or a point that rounds onto or
+    past one) it is scipy's own path, so the values are the same (tests/test_exact.py compares them bit
+    for bit).
     """
     law = getattr(dist, "dist", None)
     try:
         shapes, loc, scale = law._parse_args(*dist.args, **dist.kwds)
-        log_scale = math.log(scale)
+        log_scale = float(np.log(np.asarray([scale], dtype=float))[0])
         shapes = tuple(np.asarray([value], dtype=float) for value in shapes)
-        law._logpdf(np.asarray([0.0]), *shapes)
+        lo, hi = (float(end) for end in law._get_support(*shapes))
+        law._logpdf(np.asarray([0.5 * (lo + hi) if math.isfinite(lo + hi) else 0.0]), *shapes)
     except Exception:   # not an rv_continuous frozen law: scipy's own path
         return lambda x: float(dist.logpdf(x))
 
     def logpdf(x: float) -> float:
-        return float(law._logpdf(np.asarray([(x - loc) / scale]), *shapes)[0] - log_scale)
+        z = (x - loc) / scale
+        if not lo < z < hi:
+            return float(dist.logpdf(x))
+        return float(law._logpdf(np.asarray([z]), *shapes)[0] - log_scale)
 
     return logpdf
 
