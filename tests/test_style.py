@@ -1,4 +1,4 @@
-"""The code follows the ecosystem's formatters: ruff (lint + import order) and snakefmt (rules).
+"""The code follows the ecosystem's formatters and linters: ruff (lint + import order), snakefmt and snakemake --lint.
 
 Both tools are pinned in the test extras (pyproject.toml) and configured in pyproject.toml, so this
 test runs the same checks locally and in CI.
@@ -31,3 +31,10 @@ def test_snakefmt_rules():
     result = subprocess.run([_tool("snakefmt"), "--check", "--diff", *rules], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakemake_lint_finds_nothing(tmp_path):
+    # Snakemake's own linter (rules with log, params, no absolute paths, helpers apart from rules, ...).
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--snakefile", str(ROOT / "Snakefile"),
+                             "--directory", str(ROOT)], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0 and "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr

@@ -116,11 +116,18 @@ def replicate_blocks(scenario):
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def simulations(wildcards):
+def simulation_files(scenarios, suffix=".npz"):
+    """The files of every replicate block of ``scenarios``, named as the simulate rule names them; with
+    suffix ".seconds.csv", their CPU-time side files."""
     return [
-        f"results/simulations/{wildcards.scenario}/replicates_{start}-{stop}.npz"
-        for start, stop in replicate_blocks(wildcards.scenario)
+        f"results/simulations/{scenario}/replicates_{start}-{stop}{suffix}"
+        for scenario in scenarios
+        for start, stop in replicate_blocks(scenario)
     ]
+
+
+def simulations(wildcards):
+    return simulation_files([wildcards.scenario])
 
 
 def scenario_spec(wildcards):
@@ -153,7 +160,7 @@ def all_outputs():
         if SWEEPS[sweep].x not in mcloss.sweeps.CATEGORICAL_X
         for ext in ("pdf", "png")
     ]
-    # Zip plots of the CLT interval (coverage.smk); a scenario without a finite-variance limit gets a
+    # Zip plots of the CLT interval (rule figures); a scenario without a finite-variance limit gets a
     # figure saying so, since which limits exist is known only after rule summarise has run.
     outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
     outputs += ["results/tables/coverage.csv"]
@@ -162,7 +169,7 @@ def all_outputs():
 
 
 def figure_outputs(identities):
-    """The files of rule figures: FIGURES and the zip plot of a scenario, and its identity figure if it has one."""
+    """The files of the figures rules (FIGURES and the zip plot of a scenario; its identity figure if it has one)."""
     names = FIGURES + (["identities"] if identities else [])
     outputs = {f"{name}_pdf": f"results/figures/{{scenario}}/{name}.pdf" for name in names + ["zip"]}
     # Only the PNG goes into the report (the PDF is for papers): one image per figure keeps it light.
@@ -239,11 +246,7 @@ PLAN_SWEEPS = [name for name, sweep in SWEEPS.items() if "sampling" in sweep.key
 
 def plan_timings(wildcards):
     """The per-replicate CPU time files of every point of a sweep."""
-    return [
-        f"results/simulations/{p.name}/replicates_{start}-{stop}.seconds.csv"
-        for p in SWEEPS[wildcards.sweep].points
-        for start, stop in replicate_blocks(p.name)
-    ]
+    return simulation_files([p.name for p in SWEEPS[wildcards.sweep].points], ".seconds.csv")
 
 
 def plan_outputs():
@@ -317,10 +320,10 @@ def sweep_points_params(points):
 
 def sweep_points_outputs(points):
     """The per-point files of a sweep_points job, as the per-scenario rules name them (point after point)."""
-    blocks = [(p.name, start, stop) for p in points for start, stop in replicate_blocks(p.name)]
+    names = [p.name for p in points]
     outputs = {
-        "simulations": [f"results/simulations/{s}/replicates_{a}-{b}.npz" for s, a, b in blocks],
-        "timings": [f"results/simulations/{s}/replicates_{a}-{b}.seconds.csv" for s, a, b in blocks],
+        "simulations": simulation_files(names),
+        "timings": simulation_files(names, ".seconds.csv"),
         "exact": [f"results/exact/{p.name}.json" for p in points],
     }
     for table in TABLES:
@@ -335,12 +338,11 @@ def sweep_point_simulations():
     the point's sweep_points job, whose tables exist already; Snakemake looks only at the outputs that a
     later job asks for.
     """
-    points = [point for sweep in SWEEPS.values() for point in sweep.points]
-    return [f"results/simulations/{p.name}/replicates_{a}-{b}.npz" for p in points for a, b in replicate_blocks(p.name)]
+    return simulation_files([point.name for sweep in SWEEPS.values() for point in sweep.points])
 
 
 def rule_name(text):
-    """``text`` as part of a rule name: letters, digits and _ kept, any other character as _x<hex>_."""
+    """``text`` made fit for a rule name (letters, digits and _ kept; any other character as _x<hex>_)."""
     return re.sub(r"[^A-Za-z0-9_]", lambda match: f"_x{ord(match.group()):02x}_", text)
 
 
@@ -357,7 +359,7 @@ for _sweep in SWEEPS.values():
     _name = f"sweep_points_{rule_name(_sweep.name)}"
     if _name in _names:
         sys.exit(
-            f"config error: sweeps {_names[_name]!r} and {_sweep.name!r} give the same rule names; allowed: "
-            "sweep names that differ in more than _ . - (rename one)"
+            f"config error: sweeps {_names[_name]!r} and {_sweep.name!r} give the same rule names (rename one); "
+            "allowed: sweep names that differ in more than _ . -"
         )
     _names[_name] = _sweep.name
