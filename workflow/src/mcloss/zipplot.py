@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .coverage import NOMINAL, exclusion_reason, format_proportion, small_n, wilson_interval  # noqa: E402
 from .engine import Simulation  # noqa: E402
@@ -57,6 +58,8 @@ def draw(ax, data: Mapping[str, np.ndarray], unit: str, n: int) -> None:
         ax.axhline(100 * hits / count, color="black", lw=0.8, ls="-.", label="observed coverage")
         span = max(np.max(np.abs(data["low"])), np.max(np.abs(data["high"])))
         ax.set_xlim(-span * 1.05, span * 1.05)
+    # At most five ticks, symmetric about 0: labels such as -0.0015 ran into each other at matplotlib's default.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
     ax.axhline(100 * NOMINAL, color="black", lw=0.8, ls="--", label="nominal 95%")
     ax.axvline(0.0, color="black", lw=0.8, ls=":")
     ax.set_ylim(0, 100)
