@@ -196,8 +196,8 @@ def exp_log_kernels() -> str:
     return found.pop() if len(found) == 1 else "/".join(sorted(found))
 
 
-def avx2_timings(args) -> dict:
-    """The interleaved timings again, in a child process whose numpy runs its AVX2 (X86_V3) kernels."""
+def avx2_timings(args) -> dict | None:
+    """The timings again, in a child process whose numpy runs its AVX2 (X86_V3) kernels; None if it fails."""
     command = [sys.executable, __file__, "--timings-only", "--config", args.config, "--scenario", args.scenario,
                "--rounds", str(args.rounds), "--replicates", str(args.replicates), "--compare", *args.compare]
     env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "X86_V4"}
