@@ -38,20 +38,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-from machine import cpu_model  # noqa: E402
+from machine import cpu_model, exp_log_kernels  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
 from mcloss.streams import scenario_key, stream_rng  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def kernels() -> str:
-    """The CPU family of numpy's float64 exp/log kernels in this process (X86_V4, X86_V3, ...)."""
-    from numpy.lib.introspect import opt_func_info
-
-    found = {e["dd"]["current"] for e in opt_func_info(func_name="^(exp|log)$", signature="float64").values()}
-    return "/".join(sorted(found))
 
 
 def pinned_numpy() -> str | None:
@@ -111,7 +103,7 @@ def measure(config_path: str, scenario: str) -> dict:
         "numba": best_ns(lambda: fused(x, c0, c1, out), size),
         "exp_log": best_ns(lambda: (np.exp(scratch[0], out=scratch[1]), np.log(scratch[2], out=scratch[1])), size),
     }
-    return {"kernels": kernels(), "numba": numba.__version__, "svml": bool(numba.config.USING_SVML),
+    return {"kernels": exp_log_kernels(), "numba": numba.__version__, "svml": bool(numba.config.USING_SVML),
             "ns": found, "max_abs_diff": float(np.max(np.abs(out - by_numpy)))}
 
 

@@ -61,7 +61,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-from machine import cpu_model  # noqa: E402
+from machine import cpu_model, exp_log_kernels  # noqa: E402
 
 from mcloss.engine import save, simulate  # noqa: E402
 from mcloss.estimands import TermStats, build  # noqa: E402
@@ -184,16 +184,6 @@ def measure_peak(config_path: str, scenario: str, n_max: int) -> tuple[float, fl
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024 / 1024
     return usage.ru_maxrss * scale, json.loads(output.strip().splitlines()[-1])["seconds"]
-
-
-
-def exp_log_kernels() -> str:
-    """The CPU family of the kernels numpy runs for float64 exp and log here (e.g. X86_V4, X86_V3)."""
-    from numpy.lib.introspect import opt_func_info
-
-    info = opt_func_info(func_name="^(exp|log)$", signature="float64")
-    found = {entry["dd"]["current"] for entry in info.values()}
-    return found.pop() if len(found) == 1 else "/".join(sorted(found))
 
 
 def avx2_timings(args) -> dict | None:

@@ -348,7 +348,7 @@ def rule_name(text):
 
 def sweep_points_runtime(points):
     """Minutes of a sweep_points job: 10, plus six times its sampling at 30 ns a sample (benchmarks/run.py
-    measures about 23 ns on one core; the factor 6 is simulate's own margin: 30 minutes for 100 replicates
+    measures about 17 ns on one core; the factor 6 is simulate's own margin: 30 minutes for 100 replicates
     at n = 10^8), plus a minute per point for the exact values and summaries."""
     samples = sum(replicates(p.name) * grid(p.name)[-1] for p in points)
     return 10 + len(points) + math.ceil(6 * samples * 30e-9 / 60)

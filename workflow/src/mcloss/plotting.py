@@ -79,8 +79,8 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
 PNG_DPI = 110
 
 
-def _save_png(fig, path: Path, metadata: dict, bbox="tight") -> None:
-    """8-bit greyscale PNG of ``fig`` with text metadata.
+def _save_png(fig, path: Path, metadata: dict, bbox) -> None:
+    """8-bit greyscale PNG of ``fig`` with text metadata, cut to ``bbox`` (inches, the PDF's box).
 
     The figures are black and greys by design (legible in greyscale), so one channel
     loses nothing and makes the file (and the report that embeds it) 2-3 times smaller
