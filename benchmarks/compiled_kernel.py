@@ -12,7 +12,7 @@ On one chunk of the real stream of a GAN scenario (default ``gan_balanced`` of c
 ``chunk_size`` standard-normal draws, logit c0 + c1 x), one thread, best of 7 timings:
 
 * ``numpy``: the engine's own per-sample term, ``estimand.terms`` (the logit by Horner's scheme, then
-  log D = min(t, 0) - log1p(exp(-|t|)) in numpy passes, ``mcloss.numerics``), and its sum;
+  log D = min(t, 0) - log1p(exp(-|t|)) in numpy passes, ``mcloss.maths.numerics``), and its sum;
 * ``numba``: the same formula in one compiled loop that also sums, ``math.exp`` and ``math.log1p``
   per value (what numba compiles them to: scalar libm calls unless Intel's SVML is present);
 * ``exp_log``: one ``np.exp`` and one ``np.log`` per value, the floor of any log-sigmoid.
@@ -41,7 +41,7 @@ import yaml  # noqa: E402
 from machine import cpu_model, exp_log_kernels  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
-from mcloss.streams import scenario_key, stream_rng  # noqa: E402
+from mcloss.laws.streams import scenario_key, stream_rng  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "workflow" / "src"))
 
 from machine import cpu_model  # noqa: E402
 
-from mcloss.jobstats import rule_totals  # noqa: E402
+from mcloss.evidence.jobstats import rule_totals  # noqa: E402
 
 
 def export(revision: str | None, into: Path) -> Path:

@@ -1,4 +1,4 @@
-"""CPU cost of each sampling plan relative to iid, side by side (mcloss.sampling).
+"""CPU cost of each sampling plan relative to iid, side by side (mcloss.laws.plans).
 
     .venv/bin/python benchmarks/plans.py [--scenario gan_balanced] [--n 262144] [--rounds 5]
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from mcloss.engine import simulate
 from mcloss.estimands import build
-from mcloss.grid import power_of_two_grid
+from mcloss.maths.grid import power_of_two_grid
+from mcloss.simulate.engine import simulate
 
 PLANS = ("iid", "antithetic", "sobol", "control_variate")
 

@@ -7,7 +7,7 @@ in one process and one thread:
 
 * ``rng_only``: the scenario's samples alone: the same sampler calls with the same
   chunking as the engine, values discarded. The floor: no engine can be faster.
-* ``engine``:   ``mcloss.engine.simulate`` on the same draws: losses, running sums and
+* ``engine``:   ``mcloss.simulate.engine.simulate`` on the same draws: losses, running sums and
   the checkpoint statistics at every batch size of the grid.
 * ``naive``:    what tutorials do: a fresh sample at every batch size of the grid
   (one sampler call per stream and n), its per-sample losses (the estimand's own
@@ -63,10 +63,10 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from machine import cpu_model, exp_log_kernels  # noqa: E402
 
-from mcloss.engine import save, simulate  # noqa: E402
 from mcloss.estimands import TermStats, build  # noqa: E402
-from mcloss.grid import batch_grid  # noqa: E402
-from mcloss.streams import scenario_key, stream_rng  # noqa: E402
+from mcloss.laws.streams import scenario_key, stream_rng  # noqa: E402
+from mcloss.maths.grid import batch_grid  # noqa: E402
+from mcloss.simulate.engine import save, simulate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"engine/(rng+exp_log)": ("<=", 1.15), "peak_mb_growth": ("<=", 1.1)}

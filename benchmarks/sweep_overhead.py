@@ -8,7 +8,7 @@ gan_balanced-like scenario, with little sampling per point (``--replicates`` rep
 ``--n-max``), so that what is measured is the pipeline around the sampling. Measured, one after the
 other on this machine: the dry run's wall time (``snakemake -n``), the full run's wall time and its
 jobs' CPU (benchmark files), and the sampling itself: the same replicates through
-``mcloss.engine.simulate`` in this process. Per point: wall beyond sampling = (wall - sampling /
+``mcloss.simulate.engine.simulate`` in this process. Per point: wall beyond sampling = (wall - sampling /
 cores) / points, CPU beyond sampling = (CPU of all jobs - sampling) / points.
 
 The last line is, exactly: ``dry_run_s=X.X wall_per_point_s=Y.YYY cpu_per_point_s=Z.ZZZ``.
@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from machine import cpu_model  # noqa: E402
 
-from mcloss.engine import simulate  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
-from mcloss.grid import batch_grid  # noqa: E402
-from mcloss.jobstats import rule_totals  # noqa: E402
-from mcloss.streams import scenario_key  # noqa: E402
-from mcloss.sweeps import check as expand_sweeps  # noqa: E402
+from mcloss.evidence.jobstats import rule_totals  # noqa: E402
+from mcloss.laws.streams import scenario_key  # noqa: E402
+from mcloss.maths.grid import batch_grid  # noqa: E402
+from mcloss.pipeline.sweeps import check as expand_sweeps  # noqa: E402
+from mcloss.simulate.engine import simulate  # noqa: E402
 
 
 def scratch_config(points: int, replicates: int, n_max: int) -> dict:

@@ -30,9 +30,9 @@ def first_problem(config):
     """What snakemake would stop with, in its order: schema, defaults, estimands, sweeps (None: no problem)."""
     from snakemake.utils import validate
 
-    from mcloss import sweeps
-    from mcloss.config import check, schema_error
     from mcloss.errors import ConfigError
+    from mcloss.pipeline import sweeps
+    from mcloss.pipeline.config import check, schema_error
 
     problem = schema_error(config, SCHEMA)
     if problem is not None:

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import assert_one_line_error, first_problem
-from mcloss.engine import simulate
 from mcloss.estimands import build
-from mcloss.exact import log_binomial_coefficient
-from mcloss.grid import batch_grid
-from mcloss.streams import BernoulliSampler, scenario_key, stream_rng
+from mcloss.laws.streams import BernoulliSampler, scenario_key, stream_rng
+from mcloss.maths.exact import log_binomial_coefficient
+from mcloss.maths.grid import batch_grid
+from mcloss.simulate.engine import simulate
 
 BCE = {"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}
 

@@ -1,4 +1,4 @@
-"""The verdict rules of mcloss.claims on hand-made evidence, and the goodness-of-fit checks."""
+"""The verdict rules of mcloss.judge.claims on hand-made evidence, and the goodness-of-fit checks."""
 
 import math
 
@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from mcloss import claims
-from mcloss import verdicts as v
-from mcloss.iid import check_stream, lag1
-from mcloss.streams import IIDSampler, MixtureSampler
+from mcloss.evidence.iid import check_stream, lag1
+from mcloss.judge import claims
+from mcloss.judge import verdicts as v
+from mcloss.laws.streams import IIDSampler, MixtureSampler
 
 
 def conv_row(scenario, quantity, exact, estimate, mcse, verdict=v.CONVERGES, slope=-0.5, low=-0.51, high=-0.49,
@@ -274,11 +274,13 @@ def test_chi_squared_accepts_the_right_law_and_rejects_a_wrong_one():
 
 def evidence_from_runs(specs, replicates=200, n_max=20_000, seed=11):
     """Evidence built by the pipeline's own functions, without snakemake."""
-    from mcloss import summarise, tails
-    from mcloss.engine import simulate
     from mcloss.estimands import build
-    from mcloss.grid import batch_grid
-    from mcloss.streams import scenario_key
+    from mcloss.evidence import summarise
+    from mcloss.judge.convergence import convergence_table
+    from mcloss.laws.streams import scenario_key
+    from mcloss.maths import tails
+    from mcloss.maths.grid import batch_grid
+    from mcloss.simulate.engine import simulate
 
     summaries, convergences, variances = [], [], {}
     for name, spec in specs.items():
@@ -288,7 +290,7 @@ def evidence_from_runs(specs, replicates=200, n_max=20_000, seed=11):
         sim = simulate(estimand, grid, range(replicates), seed, key)
         exact = estimand.exact()
         summaries.append(summarise.summary_table(name, estimand.name, sim, estimand.quantities, exact))
-        convergences.append(summarise.convergence_table(name, sim, estimand.quantities, exact, 100, 100, seed, key,
+        convergences.append(convergence_table(name, sim, estimand.quantities, exact, 100, 100, seed, key,
                                                         tails.quantity_analysis(estimand), estimand.name))
         variances[name] = estimand.asymptotic_variance()
     empty = pd.DataFrame(columns=["scenario"])

@@ -11,14 +11,14 @@ import scipy.stats
 import yaml
 
 from common import SCHEMA, assert_one_line_error, first_problem, snakemake
-from mcloss.engine import simulate
 from mcloss.estimands import build
 from mcloss.estimands.binary_cross_entropy import BinaryCrossEntropy
 from mcloss.estimands.conditional import ConditionalBinaryCrossEntropy, ConditionalCrossEntropy, ConditionalGaussianNLL
 from mcloss.estimands.cross_entropy import CrossEntropy
 from mcloss.estimands.gaussian_nll import GaussianNLL
-from mcloss.grid import batch_grid
-from mcloss.streams import scenario_key
+from mcloss.laws.streams import scenario_key
+from mcloss.maths.grid import batch_grid
+from mcloss.simulate.engine import simulate
 
 NORMAL = {"dist": "norm", "loc": 0.0, "scale": 1.0}
 UNIFORM = {"dist": "uniform", "loc": -1.0, "scale": 2.0}
@@ -357,7 +357,7 @@ def test_degree_zero_models_reproduce_the_constant_estimands():
 
 # --- what the verdict rules read ------------------------------------------------------------
 def _tails_of(spec):
-    from mcloss.tails import reports
+    from mcloss.maths.tails import reports
 
     estimand = build(spec, "scenarios.s")
     return estimand, reports(estimand)

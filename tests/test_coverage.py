@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from mcloss import claims, coverage, zipplot
-from mcloss.engine import Simulation
 from mcloss.estimands import Quantity, build
+from mcloss.evidence import coverage
+from mcloss.judge import claims
+from mcloss.outputs.figures import zipplot
+from mcloss.simulate.engine import Simulation
 
 
 # --- Wilson intervals and formatting ------------------------------------------------------
@@ -165,10 +167,10 @@ def test_the_coverage_verdict_on_default_scenarios_does_not_depend_on_the_seed(s
     import yaml
 
     from common import ROOT
-    from mcloss.engine import simulate
-    from mcloss.grid import batch_grid
-    from mcloss.streams import scenario_key
-    from mcloss.summarise import summary_table
+    from mcloss.evidence.summarise import summary_table
+    from mcloss.laws.streams import scenario_key
+    from mcloss.maths.grid import batch_grid
+    from mcloss.simulate.engine import simulate
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     frames, variances, independent = [], {}, {}

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import assert_one_line_error, first_problem
-from mcloss.engine import simulate
 from mcloss.estimands import build
 from mcloss.estimands.cross_entropy import log_softmax, smoothed_class_losses
-from mcloss.grid import batch_grid
-from mcloss.streams import CategoricalSampler, scenario_key, stream_rng
+from mcloss.laws.streams import CategoricalSampler, scenario_key, stream_rng
+from mcloss.maths.grid import batch_grid
+from mcloss.simulate.engine import simulate
 
 CE = {
     "estimand": "cross_entropy",

@@ -6,8 +6,8 @@ import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcloss.distributions import log_density_ratio_polynomial
 from mcloss.estimands import build
+from mcloss.laws.distributions import log_density_ratio_polynomial
 
 finite = st.floats(min_value=-5.0, max_value=5.0)
 scales = st.floats(min_value=0.1, max_value=10.0)

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from mcloss.engine import load, save, simulate, stream_statistics
 from mcloss.estimands import build
-from mcloss.grid import batch_grid
-from mcloss.numerics import log1m_sigmoid, log_sigmoid
-from mcloss.streams import scenario_key, stream_rng
+from mcloss.laws.streams import scenario_key, stream_rng
+from mcloss.maths.grid import batch_grid
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid
+from mcloss.simulate.engine import load, save, simulate, stream_statistics
 
 
 def test_prefix_statistics_equal_plain_means_of_the_same_samples():

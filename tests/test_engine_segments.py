@@ -9,10 +9,10 @@ values, non-finite values are counted, and blocks of replicates do not matter.
 import numpy as np
 import pytest
 
-from mcloss.engine import simulate, stream_statistics
 from mcloss.estimands import build
-from mcloss.grid import batch_grid
-from mcloss.numerics import log1m_sigmoid, log_sigmoid, softplus
+from mcloss.maths.grid import batch_grid
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, softplus
+from mcloss.simulate.engine import simulate, stream_statistics
 
 
 def replay(values):

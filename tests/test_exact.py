@@ -8,7 +8,7 @@ import scipy.integrate
 import scipy.stats
 
 from mcloss.estimands import build
-from mcloss.exact import entropy, expectation, jensen_shannon, scalar_logpdf
+from mcloss.maths.exact import entropy, expectation, jensen_shannon, scalar_logpdf
 
 
 def gauss_hermite_mean(f, loc, scale, points=200):
@@ -168,7 +168,7 @@ def test_slowly_converging_tails_are_not_called_divergent():
 
 
 def test_an_unsettled_tail_raises_rather_than_guessing():
-    from mcloss.exact import InaccurateQuadrature, tail_mass_decay
+    from mcloss.maths.exact import InaccurateQuadrature, tail_mass_decay
 
     # Shell masses decaying by 0.01 decades per decade: neither clearly finite nor infinite.
     assert tail_mass_decay(lambda x: x ** -1.01 if x > 0 else 0.0, 1.0, math.inf) is None

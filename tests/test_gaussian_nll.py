@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import assert_one_line_error, first_problem
-from mcloss.engine import simulate
 from mcloss.estimands import build
-from mcloss.grid import batch_grid
-from mcloss.streams import scenario_key, stream_rng
+from mcloss.laws.streams import scenario_key, stream_rng
+from mcloss.maths.grid import batch_grid
+from mcloss.simulate.engine import simulate
 
 NLL = {
     "estimand": "gaussian_nll",

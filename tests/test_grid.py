@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mcloss.grid import batch_grid
+from mcloss.maths.grid import batch_grid
 
 
 def test_grid_is_geometric_and_ends_at_max():

@@ -9,9 +9,10 @@ import scipy.stats
 import yaml
 
 from common import GAN, ROOT, SCHEMA, assert_one_line_error, first_problem
-from mcloss import claims, iid
 from mcloss.estimands import build
-from mcloss.streams import BernoulliSampler, IIDSampler, MarkovSampler, scenario_key
+from mcloss.evidence import iid
+from mcloss.judge import claims
+from mcloss.laws.streams import BernoulliSampler, IIDSampler, MarkovSampler, scenario_key
 
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 DEFAULTS = yaml.safe_load(open(SCHEMA))["properties"]["analysis"]["properties"]

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mcloss.jobstats import COLUMNS, rule_totals
+from mcloss.evidence.jobstats import COLUMNS, rule_totals
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

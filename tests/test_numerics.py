@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcloss.numerics import log1m_sigmoid, log_sigmoid, polynomial_logit, softplus
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial_logit, softplus
 
 
 def test_log_sigmoid_is_finite_and_exact_at_extreme_logits():

@@ -10,11 +10,12 @@ import scipy.stats
 from latex import compile_tex
 
 from common import GAN
-from mcloss import plotting
-from mcloss.formatting import DASH, latex_escape, polynomial, with_mcse
-from mcloss.markdown_html import to_html
-from mcloss.overview import overview_figure, standardised_error
-from mcloss.paper import (
+from mcloss.maths.numerics import polynomial
+from mcloss.outputs.figures import plotting
+from mcloss.outputs.figures.overview import overview_figure, standardised_error
+from mcloss.outputs.formatting import DASH, latex_escape, with_mcse
+from mcloss.outputs.markdown_html import to_html
+from mcloss.outputs.paper import (
     CONVERGES,
     DEFAULT_COLUMNS,
     DEGENERATE,
@@ -30,7 +31,7 @@ from mcloss.paper import (
     paper_view,
     select,
 )
-from mcloss.tables import convergence_view, duplicates, to_latex
+from mcloss.outputs.tables import convergence_view, duplicates, to_latex
 
 # --- formatting ---------------------------------------------------------------------------------------------
 
@@ -259,7 +260,7 @@ def default_size_verdicts():
 
 
 def test_paper_table_compiles_on_one_page_without_overfull_lines(tmp_path):
-    from mcloss.tables import write_table
+    from mcloss.outputs.tables import write_table
 
     verdicts = default_size_verdicts()
     rows = paper_rows(verdicts, synthetic_convergence(verdicts))
@@ -343,9 +344,10 @@ def test_varying_quantities_keeps_what_changes_with_x_once():
 @pytest.fixture(scope="module")
 def small_run():
     """A tiny in-process simulation of a GAN scenario with heavy-tailed data (some z beyond the range)."""
-    from mcloss import summarise
-    from mcloss.engine import simulate
     from mcloss.estimands import build
+    from mcloss.evidence import summarise
+    from mcloss.judge.convergence import convergence_table
+    from mcloss.simulate.engine import simulate
 
     spec = {**GAN, "data": {"dist": "t", "df": 2.5, "loc": 0.0, "scale": 1.0},
             "discriminator": {"logit": [0.5, 1.0, -0.3]}}
@@ -354,7 +356,7 @@ def small_run():
     sim = simulate(estimand, n, range(40), seed=3, scenario_key=11)
     exact = estimand.exact()
     summary = summarise.summary_table("small", estimand.name, sim, estimand.quantities, exact)
-    convergence = summarise.convergence_table("small", sim, estimand.quantities, exact, 10, 20, 3, 11)
+    convergence = convergence_table("small", sim, estimand.quantities, exact, 10, 20, 3, 11)
     title = f"small: {estimand.describe()}  (R = 40 replicates, seed 3)"
     return estimand, sim, summary, convergence, exact, title
 
@@ -403,11 +405,11 @@ def test_text_overlap_check_can_fail():
 
 
 def test_plus_minus_drops_a_zero_mcse():
-    from mcloss.formatting import plus_minus
+    from mcloss.outputs.formatting import plus_minus
 
     assert plus_minus(0.948, 0.0111) == "0.948 ± 0.011"
     assert plus_minus(1.0, 0.0) == "1"   # every replicate covered: no spread to print
-    from mcloss.formatting import slope
+    from mcloss.outputs.formatting import slope
 
     assert slope(-0.001, -0.004, 0.002) == "0.00 [0.00, 0.00]"
     assert slope(-0.5, float("nan"), 0.1) == "-0.50"

@@ -1,9 +1,9 @@
 """--config values typed as a YAML file would type them, the hint for nested keys, and code hashes."""
 
 from common import ROOT
-from mcloss import codehash
-from mcloss.config import override_hint, typed_overrides
 from mcloss.errors import ConfigError
+from mcloss.pipeline import codehash
+from mcloss.pipeline.config import override_hint, typed_overrides
 
 
 def test_nested_override_values_are_typed_like_yaml():
@@ -37,8 +37,8 @@ def relative(paths):
 
 def test_closure_follows_the_package_imports():
     simulate = relative(codehash.closure(ROOT / "workflow" / "scripts" / "simulate.py"))
-    assert {"engine.py", "streams.py", "estimands/base.py", "scripting.py"} <= simulate
-    assert "claims.py" not in simulate and "estimands/gan.py" not in simulate
+    assert {"simulate/engine.py", "laws/streams.py", "estimands/base.py", "pipeline/scripting.py"} <= simulate
+    assert "judge/claims.py" not in simulate and "estimands/gan.py" not in simulate
     bce = relative(codehash.closure(codehash.module_file("mcloss.estimands.binary_cross_entropy")))
     assert "estimands/cross_entropy.py" in bce and "estimands/gaussian_nll.py" not in bce
 

@@ -10,7 +10,7 @@ import scipy.stats
 import yaml
 
 from common import snakemake
-from mcloss.summarise import SUMMARY_COLUMNS
+from mcloss.evidence.summarise import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ def test_summary_is_byte_identical_across_cores_and_job_splits(results, tmp_path
 
 def test_claims_table_and_report(results):
     table = pd.read_csv(results / "claims.csv")
-    from mcloss.claims import CLAIM_COLUMNS, CLAIMS
+    from mcloss.judge.claims import CLAIM_COLUMNS, CLAIMS
 
     assert list(table.columns) == CLAIM_COLUMNS
     assert set(table.claim_id) == {c.claim_id for c in CLAIMS}
@@ -136,8 +136,8 @@ def test_claims_table_and_report(results):
 
 
 def test_iid_rates_coverage_table_and_zip_plots_are_written(results):
-    from mcloss.coverage import COVERAGE_COLUMNS
-    from mcloss.iid import IID_COLUMNS
+    from mcloss.evidence.coverage import COVERAGE_COLUMNS
+    from mcloss.evidence.iid import IID_COLUMNS
 
     iid = pd.concat([pd.read_csv(results / "tables" / "scenarios" / s / "iid.csv") for s in ("unseen", "optimal")])
     assert list(iid.columns) == IID_COLUMNS
@@ -154,7 +154,7 @@ def test_iid_rates_coverage_table_and_zip_plots_are_written(results):
 
 
 def test_verdicts_and_summary_page_are_written_without_claim_scenarios(results):
-    from mcloss.verdicts import COLUMNS, VERDICTS
+    from mcloss.judge.verdicts import COLUMNS, VERDICTS
 
     table = pd.read_csv(results / "verdicts.csv")
     assert list(table.columns) == COLUMNS

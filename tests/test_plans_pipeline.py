@@ -6,7 +6,7 @@ import pandas as pd
 import yaml
 
 from common import GAN, snakemake
-from mcloss.plans import EFFICIENCY_COLUMNS, TIMING_COLUMNS
+from mcloss.evidence.efficiency import EFFICIENCY_COLUMNS, TIMING_COLUMNS
 
 CONFIG = {
     "seed": 7, "replicates": 8, "replicates_per_job": 4, "chunk_size": 1024,

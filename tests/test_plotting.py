@@ -5,7 +5,7 @@ import re
 import matplotlib.pyplot as plt
 from PIL import Image
 
-from mcloss import plotting
+from mcloss.outputs.figures import plotting
 
 
 def _figure():

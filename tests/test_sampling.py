@@ -1,4 +1,4 @@
-"""Sampling plans (mcloss.sampling): samplers, exact factors, plan statistics, config errors, claims."""
+"""Sampling plans (mcloss.laws.plans): samplers, exact factors, plan statistics, config errors, claims."""
 
 import math
 
@@ -8,25 +8,16 @@ import pytest
 import scipy.stats
 
 from common import GAN, assert_one_line_error, first_problem
-from mcloss import plan_claims
-from mcloss.claims import Evidence
-from mcloss.engine import simulate
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
 from mcloss.estimands.base import TermStats
-from mcloss.grid import power_of_two_grid
-from mcloss.plan_exact import quantity_variances, term_factors
-from mcloss.plans import efficiency_table
-from mcloss.sampling import (
-    AntitheticSampler,
-    MarkovAntitheticSampler,
-    Planned,
-    SobolSampler,
-    check_plans,
-    inversion,
-    plan,
-)
-from mcloss.streams import (
+from mcloss.evidence.efficiency import efficiency_table
+from mcloss.judge import plan_claims
+from mcloss.judge.claims import Evidence
+from mcloss.laws.inversion import AntitheticSampler, MarkovAntitheticSampler, SobolSampler, inversion
+from mcloss.laws.plan_exact import quantity_variances, term_factors
+from mcloss.laws.plans import Planned, check_plans, plan
+from mcloss.laws.streams import (
     BernoulliSampler,
     CategoricalSampler,
     IIDSampler,
@@ -34,6 +25,8 @@ from mcloss.streams import (
     MixtureSampler,
     stream_rng,
 )
+from mcloss.maths.grid import power_of_two_grid
+from mcloss.simulate.engine import simulate
 
 MSE = {"estimand": "gaussian_nll", "data": {"dist": "norm", "loc": 1.0, "scale": 2.0},
        "model": {"mean": 0.5, "sigma": 1.5}}
@@ -297,7 +290,7 @@ def test_plans_check_the_chunk_size_and_the_grid():
 def test_sampling_is_sweepable_with_a_categorical_x():
     config = config_with(GAN, sweeps={"plans": {"scenario": "x", "vary": {"sampling": ["iid", "sobol"]}}})
     assert first_problem(config) is None
-    from mcloss import sweeps
+    from mcloss.pipeline import sweeps
 
     found, estimands = sweeps.check(config)
     assert [p.name for p in found["plans"].points] == ["plans__sampling=iid", "plans__sampling=sobol"]
@@ -379,7 +372,7 @@ def test_a_control_needs_a_finite_mean():
 
 
 def test_the_exact_curve_of_a_sweep_with_sampling_as_a_series_key():
-    from mcloss import sweeps
+    from mcloss.pipeline import sweeps
 
     frame, skipped = sweeps.exact_curve(GAN, "generator.loc", [0.0, 1.0],
                                         [{"sampling": "iid"}, {"sampling": "sobol"}])

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from common import GAN, assert_one_line_error, snakemake
-from mcloss import sweeps
-from mcloss.engine import simulate
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
-from mcloss.streams import KEY_WORDS, scenario_key, stream_rng, unique_keys
+from mcloss.laws.streams import KEY_WORDS, scenario_key, stream_rng, unique_keys
+from mcloss.pipeline import sweeps
+from mcloss.simulate.engine import simulate
 
 
 def test_scenario_keys_are_four_uint32_words_of_blake2b():

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from mcloss.engine import Simulation
 from mcloss.estimands import Identity, Quantity
-from mcloss.summarise import Z95, bootstrap_index, convergence_table, identity_table, performance, rate_of_convergence
+from mcloss.evidence.summarise import Z95, bootstrap_index, identity_table, performance, rate_of_convergence
+from mcloss.judge.convergence import convergence_table
+from mcloss.simulate.engine import Simulation
 
 
 def test_performance_measures_match_their_definitions():

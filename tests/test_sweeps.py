@@ -15,12 +15,12 @@ import yaml
 from PIL import Image
 
 from common import GAN, first_problem, snakemake
-from mcloss import sweeps
-from mcloss.engine import simulate
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
-from mcloss.streams import scenario_key
-from mcloss.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
+from mcloss.evidence.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
+from mcloss.laws.streams import scenario_key
+from mcloss.pipeline import sweeps
+from mcloss.simulate.engine import simulate
 
 OPTIMAL = {**copy.deepcopy(GAN), "discriminator": "optimal"}
 

@@ -1,5 +1,6 @@
-"""The per-quantity verdict rules (mcloss.verdicts), the tails that feed them (mcloss.tails) and the tables
-built from them (mcloss.findings): every branch from small synthetic evidence, each with an input that flips it."""
+"""The per-quantity verdict rules (mcloss.judge.verdicts), the tails that feed them (mcloss.maths.tails) and the
+tables built from them (mcloss.judge.findings): every branch from small synthetic evidence, each with an input
+that flips it."""
 
 import math
 
@@ -10,13 +11,16 @@ import scipy.integrate
 import scipy.stats
 
 from common import GAN
-from mcloss import findings, summarise, tails
-from mcloss import verdicts as v
-from mcloss.engine import simulate
 from mcloss.estimands import build
-from mcloss.exact import expectation
-from mcloss.grid import batch_grid
-from mcloss.streams import scenario_key
+from mcloss.judge import findings
+from mcloss.judge import verdicts as v
+from mcloss.judge.convergence import convergence_table
+from mcloss.laws.streams import scenario_key
+from mcloss.maths import tails
+from mcloss.maths.exact import expectation
+from mcloss.maths.grid import batch_grid
+from mcloss.outputs import pages
+from mcloss.simulate.engine import simulate
 
 T3_QUADRATIC = {**GAN, "data": {"dist": "t", "df": 3.0, "loc": 0.0, "scale": 1.0},
                 "discriminator": {"logit": [0.5, 0.5, -0.3]}}
@@ -202,7 +206,7 @@ def convergence(name, spec, replicates, n_max, seed=5):
     key = scenario_key(name)
     sim = simulate(estimand, batch_grid(1, n_max, 6, estimand.batch_unit), range(replicates), seed, key)
     analysis = tails.quantity_analysis(estimand)
-    return summarise.convergence_table(name, sim, estimand.quantities, estimand.exact(), 100, 200, seed, key,
+    return convergence_table(name, sim, estimand.quantities, estimand.exact(), 100, 200, seed, key,
                                        analysis, estimand.name)
 
 
@@ -226,7 +230,7 @@ def test_verdict_table_has_the_promised_columns_and_a_summary_without_claims():
     assert table.loc[table.quantity == "bce", "estimate_mcse"].isna().all()
     claims = pd.DataFrame({"claim_id": ["gan-limit-pz"], "verdict": ["not run"], "evidence_kind": ["simulation"],
                            "scenario": ["gan_latent"]})
-    page = findings.summary_page(table, claims, 1, 20, {"t3": [("paths", "figures/t3/paths.png")]})
+    page = pages.summary_page(table, claims, 1, 20, {"t3": [("paths", "figures/t3/paths.png")]})
     assert "every claim is `not run`" in page and "figures/t3/paths.png" in page
     assert f"| {v.SLOWER} | {int((table.verdict == v.SLOWER).sum())} |" in page
 

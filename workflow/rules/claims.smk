@@ -1,5 +1,5 @@
 rule claims:
-    """A verdict on each claim of the source texts, by the rules of mcloss.claims."""
+    """A verdict on each claim of the source texts, by the rules of mcloss.judge.claims."""
     input:
         summary="results/tables/summary.csv",
         convergence="results/tables/convergence.csv",

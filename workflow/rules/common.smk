@@ -6,14 +6,14 @@ from pathlib import Path
 
 from snakemake.utils import update_config, validate
 
-import mcloss.config as config_checks
-import mcloss.sampling
-import mcloss.streams
-import mcloss.sweeps
-from mcloss.codehash import source_hash
+import mcloss.pipeline.config as config_checks
+import mcloss.laws.plans
+import mcloss.laws.streams
+import mcloss.pipeline.sweeps
+from mcloss.pipeline.codehash import source_hash
 from mcloss.errors import ConfigError
-from mcloss.project import scenario_batch_sizes, scenario_grid, scenario_replicates
-from mcloss.sampling import plan as sampling_plan
+from mcloss.pipeline.project import scenario_batch_sizes, scenario_grid, scenario_replicates
+from mcloss.laws.plans import plan as sampling_plan
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -30,8 +30,8 @@ if _problem is not None:
 validate(config, SCHEMA)
 try:
     ESTIMANDS = config_checks.check(config, SCHEMA)
-    # Sweeps: each grid point is a scenario of its own (mcloss.sweeps), run by the same rules.
-    SWEEPS, _point_estimands = mcloss.sweeps.check(config)
+    # Sweeps: each grid point is a scenario of its own (mcloss.pipeline.sweeps), run by the same rules.
+    SWEEPS, _point_estimands = mcloss.pipeline.sweeps.check(config)
 except ConfigError as err:
     sys.exit(f"config error: {config_checks.override_hint(err, _overrides)}")
 
@@ -42,14 +42,14 @@ for _sweep in SWEEPS.values():
     for _point in _sweep.points:
         SPECS[_point.name] = _point.spec
         SWEEP_OF[_point.name] = _sweep
-RANDOM_NAMES = mcloss.sweeps.random_names(SWEEPS)
+RANDOM_NAMES = mcloss.pipeline.sweeps.random_names(SWEEPS)
 
 SCENARIOS = list(SPECS)
 # The config's own scenarios (not sweep points): one simulate job per replicate block, one summarise job each.
 BASE_SCENARIOS = list(config["scenarios"])
 try:
     # 128-bit stream keys; two scenarios drawing different numbers must not share one.
-    KEYS = mcloss.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
+    KEYS = mcloss.laws.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 FIGURES = ["convergence", "paths", "clt"]
@@ -80,7 +80,7 @@ def scenario_key(name):
 
     That is its own name, or its sweep's under common_random_numbers (so every
     point of such a sweep uses the same streams), checked for collisions at parse time
-    (mcloss.streams.unique_keys). Shadows mcloss.streams.scenario_key for the rules,
+    (mcloss.laws.streams.unique_keys). Shadows mcloss.laws.streams.scenario_key for the rules,
     which all call it with the scenario's name.
     """
     return KEYS[name]
@@ -98,7 +98,7 @@ def batch_sizes(scenario):
 
 # What only the plans can check (an even chunk_size for antithetic pairs, a power of two for sobol).
 try:
-    mcloss.sampling.check_plans(ESTIMANDS, config["chunk_size"], batch_sizes)
+    mcloss.laws.plans.check_plans(ESTIMANDS, config["chunk_size"], batch_sizes)
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 
@@ -157,7 +157,7 @@ def all_outputs():
     outputs += [
         f"results/figures/sweeps/{sweep}.{ext}"
         for sweep in SWEEPS
-        if SWEEPS[sweep].x not in mcloss.sweeps.CATEGORICAL_X
+        if SWEEPS[sweep].x not in mcloss.pipeline.sweeps.CATEGORICAL_X
         for ext in ("pdf", "png")
     ]
     # Zip plots of the CLT interval (rule figures); a scenario without a finite-variance limit gets a
@@ -203,7 +203,7 @@ def summary_figures():
 
 def iid_sweep_bases():
     """Sweep point -> its base scenario, for the points whose streams draw i.i.d. (no antithetic/Sobol' plan):
-    they inherit the base's i.i.d. check in the coverage claim (mcloss.coverage.independent_scenarios)."""
+    they inherit the base's i.i.d. check in the coverage claim (mcloss.evidence.coverage.independent_scenarios)."""
     return {
         point.name: sweep.scenario
         for sweep in SWEEPS.values()
@@ -224,7 +224,7 @@ def sweep_curve_settings(wildcards):
         "x": sweep.x,
         "range": [min(sweep.value_lists[sweep.x]), max(sweep.value_lists[sweep.x])],
         "points": sweep.curve_points,
-        "series": mcloss.sweeps.series_values(sweep),
+        "series": mcloss.pipeline.sweeps.series_values(sweep),
     }
 
 
@@ -259,7 +259,7 @@ def plan_outputs():
 
 
 def _estimand_modules(scenario):
-    """The modules of a scenario's estimand (a sampling plan wraps one: mcloss.sampling.Planned; both count)."""
+    """The modules of a scenario's estimand (a sampling plan wraps one: mcloss.laws.plans.Planned; both count)."""
     modules = []
     estimand = ESTIMANDS.get(scenario) if scenario is not None else None
     while estimand is not None:
@@ -273,7 +273,7 @@ def _script(script):
 
 
 def code(script):
-    """A rule's `code` param: hash of the mcloss source its script runs (mcloss.codehash).
+    """A rule's `code` param: hash of the mcloss source its script runs (mcloss.pipeline.codehash).
 
     Per scenario (or sweep), the hash covers the module of its estimand too, so that
     editing one estimand reruns that estimand's jobs and nothing else.

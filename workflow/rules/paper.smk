@@ -1,7 +1,7 @@
 # The paper table and the overview figure (config `paper`), from results/verdicts.csv.
 import yaml
 
-import mcloss.paper
+import mcloss.outputs.paper
 from mcloss.estimands import REGISTRY
 
 # Every quantity name an estimand has in some scenario (a scenario's options may add quantities).
@@ -12,7 +12,7 @@ for _estimand in ESTIMANDS.values():
 with open(SCHEMA) as _schema:
     _PAPER_DEFAULTS = yaml.safe_load(_schema)["properties"]["paper"]["properties"]["quantities"]["default"]
 try:
-    mcloss.paper.check_config(config["paper"], _PAPER_QUANTITIES, list(REGISTRY), _PAPER_DEFAULTS)
+    mcloss.outputs.paper.check_config(config["paper"], _PAPER_QUANTITIES, list(REGISTRY), _PAPER_DEFAULTS)
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 

@@ -1,5 +1,5 @@
 rule verdicts:
-    """One verdict per scenario x quantity (mcloss.verdicts) and the one-page summary of the run."""
+    """One verdict per scenario x quantity (mcloss.judge.verdicts) and the one-page summary of the run."""
     input:
         convergence="results/tables/convergence.csv",
         claims="results/claims.csv",

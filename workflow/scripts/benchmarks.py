@@ -1,11 +1,11 @@
 """Time and memory per rule, from every job's benchmark file: rule `benchmarks`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821 (snakemake is injected by the script directive)
 
-from mcloss.jobstats import rule_totals  # noqa: E402
-from mcloss.tables import write_table  # noqa: E402
+from mcloss.evidence.jobstats import rule_totals  # noqa: E402
+from mcloss.outputs.tables import write_table  # noqa: E402
 
 p = snakemake.params  # noqa: F821
 table = rule_totals(p.directory, exclude=(snakemake.rule,))  # noqa: F821

@@ -1,6 +1,6 @@
 """Verdicts on the source texts' claims: rule `claims`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
@@ -8,9 +8,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mcloss import claims  # noqa: E402
-from mcloss.results import read_variances  # noqa: E402
-from mcloss.tables import write_table  # noqa: E402
+from mcloss.judge import claims  # noqa: E402
+from mcloss.outputs.tables import write_table  # noqa: E402
+from mcloss.pipeline.results import read_variances  # noqa: E402
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True)

@@ -1,6 +1,6 @@
 """Coverage of the CLT interval in every (scenario, quantity, n) with a finite-variance limit: rule `coverage_table`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
@@ -8,9 +8,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mcloss import coverage  # noqa: E402
-from mcloss.results import read_variances  # noqa: E402
-from mcloss.tables import write_table  # noqa: E402
+from mcloss.evidence import coverage  # noqa: E402
+from mcloss.outputs.tables import write_table  # noqa: E402
+from mcloss.pipeline.results import read_variances  # noqa: E402
 
 inp, out = snakemake.input, snakemake.output  # noqa: F821
 iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True) if inp.iid else pd.DataFrame()

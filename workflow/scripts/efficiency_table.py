@@ -1,12 +1,12 @@
 """All sweeps' efficiency rows, as CSV, Markdown and LaTeX: snakemake rule `efficiency_table`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.tables import write_table  # noqa: E402
+from mcloss.outputs.tables import write_table  # noqa: E402
 
 frame = pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True)  # noqa: F821
 frame = frame.sort_values(["sweep", "scenario"], kind="stable", ignore_index=True)

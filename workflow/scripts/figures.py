@@ -1,18 +1,18 @@
 """Convergence, sample-path, CLT and zip figures of one scenario, and its identity figure if it has
 identities: rules `figures` and `figures_with_identities`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import plotting, zipplot  # noqa: E402
-from mcloss.engine import load  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
-from mcloss.provenance import record  # noqa: E402
-from mcloss.results import read_analysis, read_exact, read_variances  # noqa: E402
-from mcloss.summarise import no_variance  # noqa: E402
+from mcloss.evidence.summarise import no_variance  # noqa: E402
+from mcloss.outputs.figures import plotting, zipplot  # noqa: E402
+from mcloss.outputs.provenance import record  # noqa: E402
+from mcloss.pipeline.results import read_analysis, read_exact, read_variances  # noqa: E402
+from mcloss.simulate.engine import load  # noqa: E402
 
 p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
 estimand = build(p.spec, f"scenarios.{w.scenario}")

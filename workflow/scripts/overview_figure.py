@@ -1,15 +1,15 @@
 """Slopes and standardised errors of every scenario x quantity in one figure: rule `overview_figure`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import plotting  # noqa: E402
-from mcloss.overview import overview_figure  # noqa: E402
-from mcloss.paper import check_columns, select  # noqa: E402
-from mcloss.provenance import record  # noqa: E402
+from mcloss.outputs.figures import plotting  # noqa: E402
+from mcloss.outputs.figures.overview import overview_figure  # noqa: E402
+from mcloss.outputs.paper import check_columns, select  # noqa: E402
+from mcloss.outputs.provenance import record  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
 verdicts = pd.read_csv(inp.verdicts)

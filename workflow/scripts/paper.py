@@ -1,13 +1,13 @@
 """The compact paper table from the verdicts and convergence tables: rule `paper_table`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.paper import VERDICT_LEGEND, latex_layout, paper_rows, paper_view, select  # noqa: E402
-from mcloss.tables import write_table  # noqa: E402
+from mcloss.outputs.paper import VERDICT_LEGEND, latex_layout, paper_rows, paper_view, select  # noqa: E402
+from mcloss.outputs.tables import write_table  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
 verdicts = select(pd.read_csv(inp.verdicts), p.paper["quantities"], p.scenarios)

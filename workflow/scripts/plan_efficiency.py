@@ -1,12 +1,12 @@
 """Efficiency of each sampling plan of one sweep relative to iid: snakemake rule `plan_efficiency`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.plans import efficiency_table  # noqa: E402
+from mcloss.evidence.efficiency import efficiency_table  # noqa: E402
 
 p, w, inp = snakemake.params, snakemake.wildcards, snakemake.input  # noqa: F821
 summaries = {}

@@ -1,15 +1,16 @@
 """RMSE against n per sampling plan of one sweep: snakemake rule `plans_figure`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import plotting, sweeps  # noqa: E402
 from mcloss.estimands import Quantity, build  # noqa: E402
-from mcloss.plans_figure import exact_plan_variances, plans_figure  # noqa: E402
-from mcloss.provenance import record  # noqa: E402
+from mcloss.outputs.figures import plotting  # noqa: E402
+from mcloss.outputs.figures.plans import exact_plan_variances, plans_figure  # noqa: E402
+from mcloss.outputs.provenance import record  # noqa: E402
+from mcloss.pipeline import sweeps  # noqa: E402
 
 p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
 summary = pd.concat([pd.read_csv(path) for path in inp.summaries], ignore_index=True)

@@ -1,10 +1,10 @@
 """Exact limits on a dense grid of a sweep's x axis: snakemake rule `sweep_curve`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
-from mcloss import sweeps  # noqa: E402
+from mcloss.pipeline import sweeps  # noqa: E402
 
 p, w = snakemake.params, snakemake.wildcards  # noqa: F821
 curve = p.curve

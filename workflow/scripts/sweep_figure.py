@@ -1,14 +1,15 @@
 """The figure of one sweep, over all its points: snakemake rule `sweep_figure`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import plotting, sweeps  # noqa: E402
 from mcloss.estimands import Quantity, build  # noqa: E402
-from mcloss.provenance import record  # noqa: E402
+from mcloss.outputs.figures import plotting  # noqa: E402
+from mcloss.outputs.provenance import record  # noqa: E402
+from mcloss.pipeline import sweeps  # noqa: E402
 
 p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakemake.output  # noqa: F821
 values = pd.DataFrame([{"scenario": point["scenario"], **point["values"]} for point in p.points])

@@ -1,15 +1,15 @@
 """Several points of a sweep in one process: rules `sweep_points_*` (workflow/rules/sweep_points.smk).
 
-Per point, what rules `simulate` and `summarise` do for a scenario (the same mcloss.jobs functions, so the
+Per point, what rules `simulate` and `summarise` do for a scenario (the same mcloss.pipeline.jobs functions, so the
 same bytes), minus the i.i.d. check, which a point inherits from its base scenario.
 """
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
-from mcloss import jobs  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
+from mcloss.pipeline import jobs  # noqa: E402
 
 p, out = snakemake.params, snakemake.output  # noqa: F821
 simulations, timings = iter(out.simulations), iter(out.timings)

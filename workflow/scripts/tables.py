@@ -1,15 +1,15 @@
 """One table over all scenarios, as CSV, Markdown and (short tables) LaTeX: rules `tables`, `summary_table`."""
 
-from mcloss.scripting import open_log
+from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss import sweeps  # noqa: E402
 from mcloss.estimands import build  # noqa: E402
-from mcloss.formatting import significant  # noqa: E402
-from mcloss.tables import convergence_view, duplicates, short_view, write_table  # noqa: E402
+from mcloss.outputs.formatting import significant  # noqa: E402
+from mcloss.outputs.tables import convergence_view, duplicates, short_view, write_table  # noqa: E402
+from mcloss.pipeline import sweeps  # noqa: E402
 
 table, params = snakemake.wildcards.get("table", "summary"), snakemake.params  # noqa: F821
 frames = [pd.read_csv(path) for path in snakemake.input.tables]  # noqa: F821

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import simulate
-from .errors import ConfigError
-from .project import Project
+from mcloss.errors import ConfigError
+from mcloss.pipeline.project import Project
+from mcloss.simulate.engine import simulate
 
 COVERAGE_MCSE = 0.005
 NOMINAL = 0.95

@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..streams import StreamSpec
-from ..tails import TermTail
+from mcloss.laws.streams import StreamSpec
+from mcloss.maths.moments import TermStats
+from mcloss.maths.tails import TermTail
 
 #: name -> estimand class; filled by subclassing (see Estimand.__init_subclass__).
 REGISTRY: dict[str, type[Estimand]] = {}
@@ -34,29 +35,6 @@ VARIANTS: dict[str, dict[str, type[Estimand]]] = {}
 def register_variant(cls: type[Estimand], key: str) -> None:
     """Let ``cls`` build the scenarios of estimand ``cls.name`` whose spec has ``key``."""
     VARIANTS.setdefault(cls.name, {})[key] = cls
-
-
-@dataclass(frozen=True)
-class TermStats:
-    """Prefix statistics of one per-sample term at each checkpoint.
-
-    ``count[k]`` samples lie behind checkpoint k; ``mean`` is their mean and
-    ``m2`` the sum of squared deviations from it (Chan et al. 1979 updates).
-    """
-
-    count: np.ndarray
-    mean: np.ndarray
-    m2: np.ndarray
-
-    @property
-    def total(self) -> np.ndarray:
-        return self.count * self.mean
-
-    @property
-    def var(self) -> np.ndarray:
-        """Unbiased sample variance; NaN where fewer than two samples."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.count >= 2, self.m2 / np.maximum(self.count - 1, 1), np.nan)
 
 
 @dataclass(frozen=True)
@@ -153,7 +131,7 @@ class Estimand(abc.ABC):
     def term_tails(self) -> dict[str, tuple[TermTail, ...]]:
         """Per quantity, the per-sample terms it averages and their growth in the tails.
 
-        Decides which moments are finite (mcloss.tails); a quantity left out falls back
+        Decides which moments are finite (mcloss.maths.tails); a quantity left out falls back
         on its exact value and asymptotic variance (finite: finite moments; else unresolved).
         """
         return {}
@@ -185,14 +163,15 @@ class Estimand(abc.ABC):
 
 def build(spec: Mapping[str, Any], key: str) -> Estimand:
     """The estimand object for a scenario spec (``spec['estimand']`` names its class)."""
-    from ..errors import ConfigError
+    from mcloss.errors import ConfigError
+
     from . import load_all
 
     load_all()
     name = spec.get("estimand")
     if name not in REGISTRY:
         raise ConfigError(f"{key}.estimand", f"unknown estimand {name!r}", ", ".join(sorted(REGISTRY)))
-    from ..sampling import planned
+    from mcloss.laws.plans import planned
 
     # How the streams draw (config key `sampling`) wraps the estimand; iid returns it unchanged.
     cls = REGISTRY[name]

@@ -37,11 +37,12 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
-from ..errors import ConfigError
-from ..exact import log_binomial_coefficient
-from ..numerics import log1m_sigmoid, log_sigmoid
-from ..streams import BernoulliSampler, MarkovSampler, StreamSpec
-from ..tails import TermTail
+from mcloss.errors import ConfigError
+from mcloss.laws.streams import BernoulliSampler, MarkovSampler, StreamSpec
+from mcloss.maths.exact import log_binomial_coefficient
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid
+from mcloss.maths.tails import TermTail
+
 from .base import Estimand, ExactCheck, Identity, Quantity
 from .cross_entropy import log_softmax, probability, smoothed_class_losses
 

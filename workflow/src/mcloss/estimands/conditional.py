@@ -10,7 +10,7 @@ mean of a per-sample term l(x_i, y_i), so by the law of large numbers
 
 and, the pairs being i.i.d., n Var(L_n) = Var l(X, Y) = E_x Var(l | x) + Var_x E(l | x)
 (law of total variance). The conditional moments are closed forms in x; the outer
-expectations are one-dimensional quadratures over p(x) (mcloss.exact.expectation,
+expectations are one-dimensional quadratures over p(x) (mcloss.maths.exact.expectation,
 split at quantiles of p(x)). Every log-probability is formed from logits (log-sigmoid,
 log-softmax), never from a rounded probability.
 
@@ -51,12 +51,13 @@ import scipy.integrate
 import scipy.special
 import scipy.stats
 
-from ..distributions import describe, make_distribution
-from ..errors import ConfigError
-from ..exact import _BREAK_PROBS, InaccurateQuadrature
-from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
-from ..streams import Marginal, StreamSpec
-from ..tails import TermTail
+from mcloss.errors import ConfigError
+from mcloss.laws.distributions import describe, make_distribution
+from mcloss.laws.streams import Marginal, StreamSpec
+from mcloss.maths.exact import _BREAK_PROBS, InaccurateQuadrature
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
+from mcloss.maths.tails import TermTail
+
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .binary_cross_entropy import BinaryCrossEntropy
 from .cross_entropy import CrossEntropy, label_smoothing
@@ -140,7 +141,7 @@ def input_expectation(f: Callable[[np.ndarray], np.ndarray], dist, rtol: float =
 
     Vectorised: f is called on arrays of x (every piece at once), so a limit costs a few
     dozen numpy calls rather than thousands of scalar ones. The pieces are those of
-    mcloss.exact.expectation (quantiles 1e-6 ... 1 - 1e-6, infinite end pieces kept
+    mcloss.maths.exact.expectation (quantiles 1e-6 ... 1 - 1e-6, infinite end pieces kept
     infinite). Far in a tail, where the density is below e^-690, a product that
     overflows counts as 0 (the moments checked at build time make that mass negligible).
     Raises InaccurateQuadrature when tanh-sinh does not converge.
@@ -260,7 +261,7 @@ class _Conditional:
             found[q.name] = found[key] if key in found else self.total_variance(key)
         return found
 
-    # What the verdict rules read (mcloss.tails, mcloss.verdicts). The constant-model parents declare
+    # What the verdict rules read (mcloss.maths.tails, mcloss.judge.verdicts). The constant-model parents declare
     # bounded terms, Markov chains and plug-in biases, none of which applies once q depends on x.
     def growth(self) -> dict[str, int]:
         """Per quantity, the polynomial degree k in x of |term| (|term| ~ |x|^k in both tails)."""

@@ -29,9 +29,10 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
-from ..errors import ConfigError
-from ..streams import CategoricalSampler, StreamSpec
-from ..tails import TermTail
+from mcloss.errors import ConfigError
+from mcloss.laws.streams import CategoricalSampler, StreamSpec
+from mcloss.maths.tails import TermTail
+
 from .base import Estimand, ExactCheck, Identity, Quantity
 
 #: How far from 1 a list of probabilities may sum (they are then renormalised).

@@ -41,13 +41,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..distributions import describe, log_density_ratio_polynomial, make_distribution
-from ..errors import ConfigError
-from ..exact import expectation, jensen_shannon
-from ..formatting import polynomial
-from ..numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
-from ..streams import IIDSampler, MixtureSampler, StreamSpec
-from ..tails import TermTail
+from mcloss.errors import ConfigError
+from mcloss.laws.distributions import describe, log_density_ratio_polynomial, make_distribution
+from mcloss.laws.streams import IIDSampler, MixtureSampler, StreamSpec
+from mcloss.maths.exact import expectation, jensen_shannon
+from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial, polynomial_logit
+from mcloss.maths.tails import TermTail
+
 from .base import Estimand, ExactCheck, Quantity
 
 

@@ -22,11 +22,12 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.stats
 
-from ..distributions import describe, make_distribution
-from ..errors import ConfigError
-from ..exact import expectation
-from ..streams import IIDSampler, StreamSpec
-from ..tails import TermTail
+from mcloss.errors import ConfigError
+from mcloss.laws.distributions import describe, make_distribution
+from mcloss.laws.streams import IIDSampler, StreamSpec
+from mcloss.maths.exact import expectation
+from mcloss.maths.tails import TermTail
+
 from .base import Estimand, ExactCheck, Identity, Quantity
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)

@@ -1,0 +1,237 @@
+"""Is a sampler's output what it claims to be? Rejection rates of two tests over all replicate streams.
+
+A test run on one stream rejects or not, and which depends on the seed; what is a
+property of the test is its *rejection rate* over the R replicate streams of a
+scenario, a Binomial(R, rate) proportion reported with its MCSE (Agresti-Coull, never 0) and Wilson interval
+(mcloss.evidence.coverage). On i.i.d. streams a valid level-alpha test rejects at rate alpha;
+a rate far above alpha on a stream with the right marginal law is size distortion
+or power against dependence.
+
+The tests, per stream of N draws (the first ``samples`` draws of replicate r's
+stream, from the same SeedSequence key as the simulation):
+
+- Pearson's chi-squared goodness of fit of the draws to the stream's marginal law
+  (a continuous law on ``bins`` equiprobable cells of u = F(x); a discrete one on its
+  classes), X^2 = sum (O - E)^2 / E against chi^2_{K-1}. It tests the marginal law
+  only: under positive serial dependence the class counts are over-dispersed, for a
+  two-state chain with lag-1 autocorrelation rho by (1 + rho) / (1 - rho), so X^2 is
+  about (1 + rho) / (1 - rho) chi^2_1 and the test rejects a *correct* marginal at
+  rate P(chi^2_1 > q_{1-alpha} (1 - rho) / (1 + rho)), not alpha (``gof_rate_theory``);
+  under negative dependence it rejects less often than alpha.
+- The Ljung-Box portmanteau test Q = N (N + 2) sum_{k=1}^{L} r_k^2 / (N - k) against
+  chi^2_L (Ljung & Box 1978), r_k the lag-k autocorrelation. Chosen over a runs test
+  because it sees linear dependence at every lag up to L, of either sign and for any
+  marginal (a runs test about the median looks at the sign sequence, i.e. at lag 1
+  of a binary series only). A constant series (a frozen chain) has no
+  autocorrelation; it is counted as a rejection (``constant`` counts them), since it
+  is the limit of perfect persistence.
+
+The verdict on "an i.i.d. hypothesis can be checked with Pearson's chi-squared test"
+(`judge_claim`) compares the rates with alpha in units of the binomial MCSE at alpha,
+sqrt(alpha (1 - alpha) / R), with the bound K_MCSE = 4 (a rate off by chance moves
+the verdict with probability about 6e-5 per rate, so seeds do not change it):
+
+1. control: on every i.i.d. stream both tests reject at alpha (within K_MCSE MCSE);
+   otherwise ``inconclusive`` (a sampler or a test is broken);
+2. the dependent streams the Ljung-Box test detects (rate above alpha + K_MCSE MCSE);
+   none: ``inconclusive``;
+3. on one of them Pearson's rate is not above alpha + K_MCSE MCSE: ``refuted``
+   (the chi-squared test does not see that dependence at all);
+4. on every one of them Pearson's rate is within K_MCSE paired MCSE of the Ljung-Box
+   rate, or above it: ``holds``; otherwise ``partly holds`` (it flags the dependence
+   only through its size distortion, in a fraction of the streams).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from mcloss.laws.streams import Marginal, stream_rng
+
+from .coverage import binomial_mcse, wilson_interval
+
+#: Replicate streams tested together (memory: BLOCK x samples float64 values).
+BLOCK = 256
+#: Rates within this many binomial MCSE of alpha sit at alpha; beyond it they are above or below.
+K_MCSE = 4.0
+
+IID_COLUMNS = ["scenario", "stream", "dependent", "replicates", "samples", "alpha", "gof_test", "gof_dof",
+               "gof_rejections", "gof_rate", "gof_mcse", "gof_ci_low", "gof_ci_high", "gof_rate_theory",
+               "serial_test", "serial_dof", "serial_rejections", "serial_rate", "serial_mcse", "serial_ci_low",
+               "serial_ci_high", "both_rejections", "constant"]
+
+
+# --- the two statistics, one row per replicate stream ------------------------------
+def pearson(series: np.ndarray, marginal: Marginal, bins: int = 50) -> tuple[np.ndarray, int]:
+    """Pearson's X^2 of each row of ``series`` (streams x draws) against the marginal, and its dof."""
+    x = np.atleast_2d(series)
+    rows, size = x.shape
+    if marginal.cdf is not None:
+        cells = np.minimum((np.asarray(marginal.cdf(x)) * bins).astype(np.int64), bins - 1)
+        expected = np.full(bins, size / bins)
+    else:
+        probs = np.asarray(marginal.probs, dtype=np.float64)
+        cells = x.astype(np.int64)
+        expected = size * probs
+    k = expected.size
+    offset = (np.arange(rows, dtype=np.int64) * k)[:, None]
+    observed = np.bincount((cells + offset).ravel(), minlength=rows * k).reshape(rows, k)
+    return ((observed - expected) ** 2 / expected).sum(axis=1), k - 1
+
+
+def ljung_box(series: np.ndarray, lags: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Ljung-Box Q over lags 1..lags of each row, and which rows are constant (Q = inf there)."""
+    x = np.atleast_2d(np.asarray(series, dtype=np.float64))
+    size = x.shape[1]
+    centred = x - x.mean(axis=1, keepdims=True)
+    denominator = np.einsum("ij,ij->i", centred, centred)
+    constant = denominator == 0.0
+    q = np.zeros(x.shape[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(1, lags + 1):
+            r = np.einsum("ij,ij->i", centred[:, :-k], centred[:, k:]) / denominator
+            q += r * r / (size - k)
+    q *= size * (size + 2.0)
+    return np.where(constant, np.inf, q), constant
+
+
+def lag1(series: np.ndarray) -> tuple[float, float]:
+    """Lag-1 autocorrelation r_1 of one series and the p-value of its Ljung-Box test at one lag."""
+    x = np.asarray(series, dtype=np.float64)
+    q, constant = ljung_box(x, 1)
+    if constant[0]:
+        return 1.0, 0.0
+    r1 = math.copysign(math.sqrt(q[0] * (x.size - 1) / (x.size * (x.size + 2.0))),
+                       float(np.dot(x[:-1] - x.mean(), x[1:] - x.mean())))
+    return r1, float(scipy.stats.chi2.sf(q[0], 1))
+
+
+def check_stream(sampler, rng: np.random.Generator, size: int, bins: int = 50) -> dict:
+    """Draw ``size`` samples from ``sampler`` and test them once; one table row (for one stream)."""
+    marginal = sampler.marginal()
+    series = np.asarray(marginal.values(sampler.start(rng)(size)))
+    statistic, dof = pearson(series, marginal, bins)
+    r1, p_lag1 = lag1(series)
+    return {"samples": int(size), "dependent": bool(marginal.dependent), "gof_chi2": float(statistic[0]),
+            "gof_dof": dof, "gof_p": float(scipy.stats.chi2.sf(statistic[0], dof)), "lag1": r1, "lag1_p": p_lag1}
+
+
+# --- rejection rates over the replicate streams ---------------------------------------
+def _rate(rejections: int, replicates: int) -> dict[str, float]:
+    low, high = wilson_interval(rejections, replicates)
+    rate = rejections / replicates
+    return {"rejections": int(rejections), "rate": rate, "mcse": float(binomial_mcse(rejections, replicates)),
+            "ci_low": float(low), "ci_high": float(high)}
+
+
+def rejection_rates(streams, seed: int, key, replicates: int, samples: int, alpha: float = 0.05, bins: int = 50,
+                    lags: int = 10) -> list[dict]:
+    """One row per stream: rejection rates of Pearson's and the Ljung-Box test over replicates 0..R-1.
+
+    ``streams`` are an estimand's StreamSpecs; stream s of replicate r is drawn from
+    ``stream_rng(seed, key, s, r)``, the simulation's key.
+    """
+    rows = []
+    for index, stream in enumerate(streams):
+        marginal = stream.sampler.marginal()
+        gof, serial, constant = [], [], []
+        for start in range(0, replicates, BLOCK):
+            # Blocks of replicates bound memory (BLOCK x samples values); each row is its replicate's own stream.
+            draws = [stream.sampler.start(stream_rng(seed, key, index, r))(samples)
+                     for r in range(start, min(start + BLOCK, replicates))]
+            series = np.stack([np.asarray(marginal.values(d)) for d in draws])
+            x2, dof = pearson(series, marginal, bins)
+            q, flat = ljung_box(series, lags)
+            gof.append(scipy.stats.chi2.sf(x2, dof) <= alpha)
+            serial.append(scipy.stats.chi2.sf(q, lags) <= alpha)
+            constant.append(flat)
+        gof, serial, constant = np.concatenate(gof), np.concatenate(serial), np.concatenate(constant)
+        critical = scipy.stats.chi2.isf(alpha, dof)
+        inflation = float(marginal.inflation)
+        theory = (float(scipy.stats.chi2.sf(critical / inflation, dof)) if 0.0 < inflation < math.inf
+                  else (1.0 if inflation == math.inf else math.nan))
+        g, s = _rate(int(gof.sum()), replicates), _rate(int(serial.sum()), replicates)
+        cells = f"{bins} equiprobable cells of F(x)" if marginal.cdf is not None else "classes"
+        rows.append({
+            "stream": stream.name, "dependent": bool(marginal.dependent), "replicates": int(replicates),
+            "samples": int(samples), "alpha": float(alpha),
+            "gof_test": f"Pearson chi-squared ({cells})",
+            "gof_dof": int(dof), **{f"gof_{k}": v for k, v in g.items()}, "gof_rate_theory": theory,
+            "serial_test": f"Ljung-Box, lags 1..{lags}", "serial_dof": int(lags),
+            **{f"serial_{k}": v for k, v in s.items()}, "both_rejections": int((gof & serial).sum()),
+            "constant": int(constant.sum())})
+    return rows
+
+
+# --- the verdict ------------------------------------------------------------------------
+def null_mcse(alpha: float, replicates: int) -> float:
+    """Binomial MCSE of a rejection rate when the true rate is alpha."""
+    return math.sqrt(alpha * (1.0 - alpha) / replicates)
+
+
+def classify(rate: float, alpha: float, replicates: int, k: float = K_MCSE) -> str:
+    """'at alpha', 'above alpha' or 'below alpha': the rate against alpha in null MCSE."""
+    z = (rate - alpha) / null_mcse(alpha, replicates)
+    return "above alpha" if z > k else ("below alpha" if z < -k else "at alpha")
+
+
+def paired_mcse(row) -> float:
+    """MCSE of Pearson's rate minus the Ljung-Box rate, the two tests run on the same streams."""
+    r = row.replicates
+    only_gof = (row.gof_rejections - row.both_rejections) / r
+    only_serial = (row.serial_rejections - row.both_rejections) / r
+    difference = only_gof - only_serial
+    return math.sqrt(max(only_gof + only_serial - difference * difference, 0.0) / r)
+
+
+def _describe(row) -> str:
+    return (f"{row.scenario}/{row.stream}: chi-squared {row.gof_rate:.3f} [{row.gof_ci_low:.3f}, "
+            f"{row.gof_ci_high:.3f}]" + (f" (theory {row.gof_rate_theory:.3f})"
+                                         if np.isfinite(row.gof_rate_theory) and row.dependent else "")
+            + f", Ljung-Box {row.serial_rate:.3f} [{row.serial_ci_low:.3f}, {row.serial_ci_high:.3f}]")
+
+
+RULE = (f"rejection rates at alpha over all R replicate streams, compared with alpha in binomial MCSE at alpha "
+        f"(bound {K_MCSE:g}): i.i.d. controls must sit at alpha for both tests (else inconclusive); among the "
+        f"dependent streams the Ljung-Box test detects, refuted if Pearson's rate is not above alpha on one, holds "
+        f"if it is within {K_MCSE:g} paired MCSE of the Ljung-Box rate (or above) on all, partly holds otherwise")
+
+
+def judge_claim(table: pd.DataFrame, scenarios: Sequence[str]) -> dict:
+    """Verdict on 'an i.i.d. hypothesis can be checked with Pearson's chi-squared test' (module docstring).
+
+    Returns verdict, rule, detail and the headline number: Pearson's rejection rate
+    on the first detected dependent stream with its Wilson interval, against alpha.
+    """
+    table = table[table.scenario.isin(scenarios)]
+    out = {"verdict": "inconclusive", "rule": RULE, "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "exact": math.nan, "quantity": ""}
+    if table.empty:
+        return {**out, "detail": "no stream tested in the assigned scenarios"}
+    dependent = table.dependent.astype(bool)
+    controls, chains = table[~dependent], table[dependent]
+    failed = [r for r in controls.itertuples()
+              if classify(r.gof_rate, r.alpha, r.replicates) != "at alpha"
+              or classify(r.serial_rate, r.alpha, r.replicates) != "at alpha"]
+    lines = [f"{len(controls)} i.i.d. stream(s): " + ("; ".join(map(_describe, controls.itertuples())) or "none"),
+             f"{len(chains)} dependent stream(s): " + ("; ".join(map(_describe, chains.itertuples())) or "none")]
+    detected = [r for r in chains.itertuples() if classify(r.serial_rate, r.alpha, r.replicates) == "above alpha"]
+    if failed:
+        return {**out, "detail": "control failed (an i.i.d. stream's rate is not at alpha): "
+                + "; ".join(map(_describe, failed)) + ". " + ". ".join(lines)}
+    if not detected:
+        why = "no dependent stream" if chains.empty else "the Ljung-Box test detects none of the dependent streams"
+        return {**out, "detail": f"{why}. " + ". ".join(lines)}
+    blind = [r for r in detected if classify(r.gof_rate, r.alpha, r.replicates) != "above alpha"]
+    equal = [r for r in detected if r.gof_rate - r.serial_rate >= -K_MCSE * max(paired_mcse(r), 1e-12)]
+    verdict = "refuted" if blind else ("holds" if len(equal) == len(detected) else "partly holds")
+    head = (blind or [r for r in detected if r not in equal] or detected)[0]
+    return {**out, "verdict": verdict, "quantity": f"chi-squared rejection rate ({head.stream})", "exact": head.alpha,
+            "estimate": head.gof_rate, "ci_low": head.gof_ci_low, "ci_high": head.gof_ci_high,
+            "detail": f"alpha = {head.alpha:g}, R = {int(head.replicates)} streams of {int(head.samples):,} draws; "
+                      + ". ".join(lines)}

@@ -1,0 +1,74 @@
+"""The Markdown pages of a run: results/SUMMARY.md and results/verdicts.md.
+
+Rendered from the verdict table of mcloss.judge.findings and the claims table; the
+rules quoted on verdicts.md are the docstring of mcloss.judge.verdicts, so the page
+cannot drift from the code that applied them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from mcloss.judge import findings, verdicts
+
+from .tables import to_markdown
+
+
+def _figure_links(scenario: str, figures: Mapping[str, Sequence[str]]) -> str:
+    links = [f"[{name}]({path})" for name, path in figures.get(scenario, [])]
+    return " (" + ", ".join(links) + ")" if links else ""
+
+
+def summary_page(table: pd.DataFrame, claims: pd.DataFrame, seed: int, replicates: int,
+                 figures: Mapping[str, Sequence[tuple[str, str]]]) -> str:
+    """results/SUMMARY.md: verdict counts, one line per scenario, the claims and links to figures.
+
+    ``figures`` maps a scenario to (name, path relative to results/) pairs.
+    """
+    scenarios = list(dict.fromkeys(table.scenario))
+    lines = ["# What this run found", "",
+             f"Seed {seed}, {replicates} replicates per scenario (a scenario or sweep may set its own); "
+             f"{len(scenarios)} scenarios, {len(table)} scenario x quantity verdicts. Rules: "
+             "`docs/verdicts.md`; details: [verdicts.md](verdicts.md), [claims.md](claims.md), "
+             "[tables/convergence.md](tables/convergence.md).", "",
+             "## Verdicts", "", "| verdict | scenario x quantity |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in findings.counts(table).items()]
+    lines += ["", "## Scenarios", ""]
+    for scenario in scenarios:
+        rows = table[table.scenario == scenario]
+        groups = {}
+        for row in rows.itertuples():
+            groups.setdefault(row.verdict, []).append(row.quantity)
+        text = "; ".join(f"{verdict}: {', '.join(names)}" for verdict, names in groups.items())
+        estimand = rows.estimand.iloc[0] if isinstance(rows.estimand.iloc[0], str) else ""
+        lines.append(f"- `{scenario}` ({estimand}): {text}{_figure_links(scenario, figures)}")
+    lines += ["", "## Claims of the source texts", ""]
+    run = claims[claims.verdict != "not run"] if not claims.empty else claims
+    if run.empty:
+        lines.append("No claim's scenarios are in this configuration: every claim is `not run` "
+                     "(see [claims.md](claims.md)).")
+    else:
+        lines += ["| claim | verdict | evidence kind | scenario |", "|---|---|---|---|"]
+        for row in claims.itertuples():
+            kind = row.evidence_kind if isinstance(row.evidence_kind, str) else ""
+            scenario = row.scenario if isinstance(row.scenario, str) else ""
+            lines.append(f"| `{row.claim_id}` | {row.verdict} | {kind} | {scenario} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def verdicts_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
+    """results/verdicts.md: the verdict table with its reasons."""
+    head = ["# Verdicts per scenario and quantity", "",
+            f"Seed {seed}, {replicates} replicates per scenario. One row per scenario x quantity; the rules are "
+            "in `docs/verdicts.md` and below. `slope` is the log-log slope of the spread the verdict used "
+            "(`slope_of`: RMSE, EmpSE or the IQR across replicates) on n, with its 95% bootstrap CI; "
+            "`expected_slope` is theory's (-1/2 for a finite variance, 1/a - 1 for a term tail index a in "
+            "(1, 2]); `declared_bias` the estimand's known O(1/n) bias at the largest n.", ""]
+    shown = table.drop(columns=["reason"])
+    reasons = ["", "## Reasons", ""] + [f"- `{r.scenario}` / `{r.quantity}`: **{r.verdict}** - {r.reason}"
+                                        for r in table.itertuples()]
+    rules = ["", "## Rules", "", verdicts.__doc__.split("\n\n", 1)[1].strip(), ""]
+    return "\n".join(head) + "\n" + to_markdown(shown) + "\n".join(reasons + rules)
