@@ -10,19 +10,14 @@ import scipy.stats
 from latex import compile_tex
 
 from common import GAN
+from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
 from mcloss.maths.numerics import polynomial
 from mcloss.outputs.figures import plotting
 from mcloss.outputs.figures.overview import overview_figure, standardised_error
 from mcloss.outputs.formatting import DASH, latex_escape, with_mcse
 from mcloss.outputs.markdown_html import to_html
 from mcloss.outputs.paper import (
-    CONVERGES,
     DEFAULT_COLUMNS,
-    DEGENERATE,
-    INCONCLUSIVE,
-    NO_LIMIT,
-    RANDOM_LIMIT,
-    SLOWER,
     VERDICT_COLUMNS,
     check_columns,
     check_config,

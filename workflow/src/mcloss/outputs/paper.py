@@ -23,13 +23,7 @@ import pandas as pd
 
 from mcloss.errors import ConfigError
 from mcloss.evidence.coverage import wilson_interval
-from mcloss.judge.verdicts import (
-    CONVERGES,
-    DEGENERATE,
-    INCONCLUSIVE,
-    SLOWER,
-    VERDICTS,
-)  # noqa: F401
+from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, SLOWER, VERDICTS
 
 from .formatting import DASH, plus_minus, significant, slope
 

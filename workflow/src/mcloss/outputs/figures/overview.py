@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mcloss.evidence.summarise import Z95  # noqa: E402
-from mcloss.outputs.paper import CONVERGES, FINITE_VARIANCE, RATE_SHOWN, SLOWER  # noqa: E402
+from mcloss.judge.verdicts import CONVERGES, SLOWER  # noqa: E402
+from mcloss.outputs.paper import FINITE_VARIANCE, RATE_SHOWN  # noqa: E402
 
 from .plotting import GREY, LIGHT, _style  # noqa: E402
 
