@@ -10,14 +10,17 @@ import scipy.special
 import scipy.stats
 import yaml
 
-from common import SCHEMA, assert_one_line_error, first_problem, snakemake
+from common import ROOT, SCHEMA, assert_one_line_error, first_problem, snakemake
 from mcloss.estimands import build
 from mcloss.estimands.binary_cross_entropy import BinaryCrossEntropy
-from mcloss.estimands.conditional import ConditionalBinaryCrossEntropy, ConditionalCrossEntropy, ConditionalGaussianNLL
+from mcloss.estimands.binary_cross_entropy_inputs import ConditionalBinaryCrossEntropy
 from mcloss.estimands.cross_entropy import CrossEntropy
+from mcloss.estimands.cross_entropy_inputs import ConditionalCrossEntropy
 from mcloss.estimands.gaussian_nll import GaussianNLL
+from mcloss.estimands.gaussian_nll_inputs import ConditionalGaussianNLL
 from mcloss.laws.streams import scenario_key
 from mcloss.maths.grid import batch_grid
+from mcloss.pipeline import codehash
 from mcloss.simulate.engine import simulate
 
 NORMAL = {"dist": "norm", "loc": 0.0, "scale": 1.0}
@@ -229,6 +232,33 @@ def test_labels_follow_the_true_conditional():
 def test_ragged_coefficients_are_padded_with_zeros():
     padded = build({**CE, "model": {"logits": [[0.0, 0.0, 0.0], [0.4, 0.9, 0.0], [0.0, 0.3]]}}, "s")
     assert padded.exact() == build(CE, "s").exact()
+
+
+def test_an_edit_to_one_variant_reruns_only_its_scenarios(monkeypatch):
+    """Each variant has a module of its own: editing the Gaussian one changes only its scenarios' code hash."""
+    script = ROOT / "workflow" / "scripts" / "simulate.py"
+    modules = {spec["estimand"]: type(build(spec, "s")).__module__ for spec in (BCE, CE, NLL)}
+    assert modules == {name: f"mcloss.estimands.{name}_inputs"
+                       for name in ("binary_cross_entropy", "cross_entropy", "gaussian_nll")}
+    files = {name: codehash.module_file(module) for name, module in modules.items()}
+    for name, file in files.items():
+        found = codehash.closure(file)
+        assert [other for other in files.values() if other in found] == [file], name
+    # The scenarios without inputs: their modules import no variant.
+    modules.update(constant_gaussian_nll="mcloss.estimands.gaussian_nll",
+                   constant_bce="mcloss.estimands.binary_cross_entropy")
+    before = {name: codehash.source_hash(script, module) for name, module in modules.items()}
+    assert len(set(before.values())) == len(before)
+
+    parsed, edited = codehash._parsed, files["gaussian_nll"]
+
+    def after_an_edit(path):
+        tree, imports = parsed(path)
+        return (tree + " edited" if path == edited else tree), imports
+
+    monkeypatch.setattr(codehash, "_parsed", after_an_edit)
+    after = {name: codehash.source_hash(script, module) for name, module in modules.items()}
+    assert [name for name in modules if after[name] != before[name]] == ["gaussian_nll"]
 
 
 def test_constant_forms_build_the_unchanged_classes():

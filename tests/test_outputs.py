@@ -12,8 +12,12 @@ from latex import compile_tex
 from common import GAN
 from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
 from mcloss.maths.numerics import polynomial
-from mcloss.outputs.figures import plotting
+from mcloss.outputs.figures.clt import clt_figure, overflow_counts
+from mcloss.outputs.figures.convergence import convergence_figure
+from mcloss.outputs.figures.identity import identity_figure
 from mcloss.outputs.figures.overview import overview_figure, standardised_error
+from mcloss.outputs.figures.paths import paths_figure
+from mcloss.outputs.figures.sweep import varying_quantities
 from mcloss.outputs.formatting import DASH, latex_escape, with_mcse
 from mcloss.outputs.markdown_html import to_html
 from mcloss.outputs.paper import (
@@ -325,15 +329,15 @@ def test_markdown_page_renders_headings_tables_code_and_escapes():
 
 def test_overflow_counts():
     z = np.array([-9.0, -4.6, -4.5, 0.0, 4.5, 4.50001, np.inf, np.nan, 30.0])
-    assert plotting.overflow_counts(z, 4.5) == (2, 2)
+    assert overflow_counts(z, 4.5) == (2, 2)
 
 
 def test_varying_quantities_keeps_what_changes_with_x_once():
     frame = pd.DataFrame({"scenario": ["p1", "p2"] * 4,
                           "quantity": ["bce"] * 2 + ["ce2"] * 2 + ["flat"] * 2 + ["none"] * 2,
                           "exact": [1.0, 2.0, 1.0, 2.0, 3.0, 3.0, np.nan, np.nan]})
-    assert plotting.varying_quantities(frame, hide=["ce2"]) == ["bce"]
-    assert plotting.varying_quantities(frame) == ["bce", "ce2"]
+    assert varying_quantities(frame, hide=["ce2"]) == ["bce"]
+    assert varying_quantities(frame) == ["bce", "ce2"]
 
 
 @pytest.fixture(scope="module")
@@ -361,10 +365,10 @@ def test_clt_figure_counts_overflow_and_has_no_overlapping_text(small_run):
     # Pull two replicates far out so both overflow bins are used.
     sim.estimate["bce"][0, -1] = exact["bce"] + 50 * sim.se["bce"][0, -1]
     sim.estimate["bce"][1, -1] = exact["bce"] - 50 * sim.se["bce"][1, -1]
-    fig = plotting.clt_figure(sim, convergence, estimand.quantities, exact, title)
+    fig = clt_figure(sim, convergence, estimand.quantities, exact, title)
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     z = (sim.estimate["bce"][:, -1] - exact["bce"]) / sim.se["bce"][:, -1]
-    below, above = plotting.overflow_counts(z)
+    below, above = overflow_counts(z)
     assert below >= 1 and above >= 1
     assert f"{below}\n< −4.5" in texts and f"{above}\n> 4.5" in texts
     assert text_overlaps(fig) == []
@@ -374,14 +378,14 @@ def test_clt_figure_counts_overflow_and_has_no_overlapping_text(small_run):
 def test_figures_have_full_titles_and_no_overlapping_text(small_run, name):
     estimand, sim, summary, convergence, exact, title = small_run
     if name == "convergence":
-        fig = plotting.convergence_figure(summary, convergence, estimand.quantities, title)
+        fig = convergence_figure(summary, convergence, estimand.quantities, title)
     elif name == "paths":
-        fig = plotting.paths_figure(sim, summary, estimand.quantities, exact, 5, title)
+        fig = paths_figure(sim, summary, estimand.quantities, exact, 5, title)
     else:
         from mcloss.estimands import Identity
 
         ident = Identity("bce", "bce", 1e-12, "the same quantity twice, a long meaning " * 3)
-        fig = plotting.identity_figure(sim, [ident], exact, 5, title, estimand.quantities)
+        fig = identity_figure(sim, [ident], exact, 5, title, estimand.quantities)
         assert all("nats" not in ax.get_ylabel() for ax in fig.axes if "difference" in ax.get_ylabel())
     texts = " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
     assert "..." not in texts

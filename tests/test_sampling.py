@@ -13,7 +13,7 @@ from mcloss.estimands import build
 from mcloss.estimands.base import TermStats
 from mcloss.evidence.efficiency import efficiency_table
 from mcloss.judge import plan_claims
-from mcloss.judge.claims import Evidence
+from mcloss.judge.claim_rules import Evidence
 from mcloss.laws.inversion import AntitheticSampler, MarkovAntitheticSampler, SobolSampler, inversion
 from mcloss.laws.plan_exact import quantity_variances, term_factors
 from mcloss.laws.plans import Planned, check_plans, plan

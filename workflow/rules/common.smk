@@ -6,14 +6,14 @@ from pathlib import Path
 
 from snakemake.utils import update_config, validate
 
-import mcloss.pipeline.config as config_checks
 import mcloss.laws.plans
 import mcloss.laws.streams
+import mcloss.pipeline.config as config_checks
 import mcloss.pipeline.sweeps
-from mcloss.pipeline.codehash import source_hash
 from mcloss.errors import ConfigError
-from mcloss.pipeline.project import scenario_batch_sizes, scenario_grid, scenario_replicates
 from mcloss.laws.plans import plan as sampling_plan
+from mcloss.pipeline.codehash import source_hash
+from mcloss.pipeline.project import scenario_batch_sizes, scenario_grid, scenario_replicates
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 

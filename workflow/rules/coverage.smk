@@ -1,5 +1,5 @@
 rule coverage_table:
-    """Coverage of the CLT interval at every n of every scenario with a finite-variance limit (mcloss.evidence.coverage)."""
+    """CLT-interval coverage at every n of every scenario with a finite-variance limit (mcloss.evidence.coverage)."""
     input:
         summary="results/tables/summary.csv",
         exact=expand("results/exact/{scenario}.json", scenario=SCENARIOS),

@@ -9,6 +9,7 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mcloss.judge import claims  # noqa: E402
+from mcloss.outputs import pages  # noqa: E402
 from mcloss.outputs.tables import write_table  # noqa: E402
 from mcloss.pipeline.results import read_variances  # noqa: E402
 
@@ -27,4 +28,4 @@ table = claims.judge(evidence, p.assignment)
 for row in table.itertuples():
     log.info("%s: %s (%s)", row.claim_id, row.verdict, row.detail)
 table.to_csv(out.csv, index=False)
-Path(out.markdown).write_text(claims.markdown(table, seed=p.seed, replicates=p.replicates))
+Path(out.markdown).write_text(pages.claims_markdown(table, seed=p.seed, replicates=p.replicates))

@@ -9,7 +9,12 @@ import pandas as pd  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
 from mcloss.evidence.summarise import no_variance  # noqa: E402
-from mcloss.outputs.figures import plotting, zipplot  # noqa: E402
+from mcloss.outputs.figures import zipplot  # noqa: E402
+from mcloss.outputs.figures.clt import clt_figure  # noqa: E402
+from mcloss.outputs.figures.convergence import convergence_figure  # noqa: E402
+from mcloss.outputs.figures.identity import identity_figure  # noqa: E402
+from mcloss.outputs.figures.paths import paths_figure  # noqa: E402
+from mcloss.outputs.figures.style import save  # noqa: E402
 from mcloss.outputs.provenance import record  # noqa: E402
 from mcloss.pipeline.results import read_analysis, read_exact, read_variances  # noqa: E402
 from mcloss.simulate.engine import load  # noqa: E402
@@ -26,17 +31,17 @@ provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.
 no_clt = [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]
 # Each figure is drawn, written and closed before the next: one open figure at a time.
 figures = {
-    "convergence": lambda: plotting.convergence_figure(summary, convergence, estimand.quantities, title, sim),
-    "paths": lambda: plotting.paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title,
-                                           variances, no_clt),
-    "clt": lambda: plotting.clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
+    "convergence": lambda: convergence_figure(summary, convergence, estimand.quantities, title, sim),
+    "paths": lambda: paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title, variances,
+                                  no_clt),
+    "clt": lambda: clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
     "zip": lambda: zipplot.zip_figure(
         sim, estimand.quantities, limits, variances,
         f"{w.scenario}: zip plots of the 95% CLT interval (R = {sim.replicates.size} replicates, seed {p.seed})"),
 }
 if "identities_pdf" in out.keys():
-    figures["identities"] = lambda: plotting.identity_figure(sim, estimand.identities, limits, p.analysis["paths"],
-                                                             title, estimand.quantities)
+    figures["identities"] = lambda: identity_figure(sim, estimand.identities, limits, p.analysis["paths"], title,
+                                                    estimand.quantities)
 for name, draw in figures.items():
-    written = plotting.save(draw(), out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)
+    written = save(draw(), out[f"{name}_pdf"][: -len(".pdf")], f"{w.scenario}: {name}", provenance)
     log.info("wrote %s", ", ".join(map(str, written)))

@@ -6,8 +6,8 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.outputs.figures import plotting  # noqa: E402
 from mcloss.outputs.figures.overview import overview_figure  # noqa: E402
+from mcloss.outputs.figures.style import save  # noqa: E402
 from mcloss.outputs.paper import check_columns, select  # noqa: E402
 from mcloss.outputs.provenance import record  # noqa: E402
 
@@ -19,4 +19,4 @@ title = (f"Rate of convergence and error at the largest n, all scenarios (R = {p
          f"seed {p.seed})")
 fig = overview_figure(verdicts, title)
 provenance = record(seed=p.seed, replicates=p.replicates, scenarios=p.scenarios, paper=p.paper)
-log.info("wrote %s", plotting.save(fig, out.pdf[: -len(".pdf")], "overview", provenance))
+log.info("wrote %s", save(fig, out.pdf[: -len(".pdf")], "overview", provenance))

@@ -7,8 +7,8 @@ log = open_log(snakemake.log[0])  # noqa: F821
 import pandas as pd  # noqa: E402
 
 from mcloss.estimands import Quantity, build  # noqa: E402
-from mcloss.outputs.figures import plotting  # noqa: E402
 from mcloss.outputs.figures.plans import exact_plan_variances, plans_figure  # noqa: E402
+from mcloss.outputs.figures.style import save  # noqa: E402
 from mcloss.outputs.provenance import record  # noqa: E402
 from mcloss.pipeline import sweeps  # noqa: E402
 
@@ -37,4 +37,4 @@ title = (f"{w.sweep}: sampling plans in {p.scenario}"
 fig = plans_figure(summary, convergence, variances, plans, quantities, title, labels)
 provenance = record(sweep=w.sweep, scenario=p.scenario, spec=p.spec, points=p.points, seed=p.seed,
                     replicates=p.replicates, batch_sizes=p.batch_sizes)
-log.info("wrote %s", plotting.save(fig, out.pdf[: -len(".pdf")], f"plans {w.sweep}", provenance))
+log.info("wrote %s", save(fig, out.pdf[: -len(".pdf")], f"plans {w.sweep}", provenance))

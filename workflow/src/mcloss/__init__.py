@@ -1,10 +1,12 @@
 """Monte Carlo checks of expectation-form machine-learning losses.
 
-Every computation of the pipeline lives here: samplers and seeding (`streams`),
-the one-pass checkpoint engine (`engine`), the estimands (`estimands/`), exact
-limits by quadrature (`exact`), Monte Carlo performance measures (`summarise`),
-tables (`tables`) and figures (`plotting`). The Snakemake scripts only read
-their inputs and parameters, call these functions and write files.
+The subpackages are the stages of the data flow, each importing only those before it
+(checked by import-linter, contracts in pyproject.toml; docs/architecture.md):
+
+    maths -> laws -> estimands -> simulate -> evidence -> judge -> outputs -> pipeline -> cli
+
+`errors` (the one-line configuration error) sits below them all. The Snakemake scripts
+only read their inputs and parameters, call these functions and write files.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,13 @@
-"""Estimands: one module each; every module in this package is loaded and registers its classes."""
+"""The estimands: what is estimated, from which streams, and its exact limit (after `laws`).
+
+An estimand (interface in `base`) declares only its sample streams, its per-sample terms,
+how the estimate is formed from the prefix means, its exact limit and how its terms grow
+in the tails; one module each (`gan`, `binary_cross_entropy`, `cross_entropy`,
+`gaussian_nll`), the input-dependent variants in modules of their own. Every module of this
+package is loaded by `load_all` and registers its classes by name: a new estimand is a new
+module here, and touches neither the engine, the rules nor the figures.
+May import: `mcloss.laws`, `mcloss.maths`, `mcloss.errors`.
+"""
 
 import importlib
 import pkgutil

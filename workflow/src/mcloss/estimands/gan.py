@@ -73,7 +73,8 @@ def _real_fraction(value, key: str) -> Fraction:
     return fraction
 
 
-def _coefficients(values, key: str, form: str) -> list[float]:
+def polynomial_coefficients(values, key: str, form: str) -> list[float]:
+    """A polynomial's coefficients as floats (ConfigError naming ``key`` unless a non-empty list of finite numbers)."""
     if not isinstance(values, list) or not values:
         raise ConfigError(key, f"got {values!r}", f"a non-empty list of numbers: {form}")
     for i, c in enumerate(values):
@@ -97,7 +98,8 @@ class GanDiscriminator(Estimand):
                 raise ConfigError(f"{key}.generator", f"got keys {sorted(generator)}",
                                   "{latent: <distribution of z>, map: [g0, g1, ...]} or a distribution")
             self.latent = make_distribution(generator["latent"], f"{key}.generator.latent")
-            self.g_map = _coefficients(generator["map"], f"{key}.generator.map", "g0 + g1 z + g2 z^2 + ...")
+            self.g_map = polynomial_coefficients(generator["map"], f"{key}.generator.map",
+                                                 "g0 + g1 z + g2 z^2 + ...")
             self.generator = None
         else:
             self.latent, self.g_map = None, None
@@ -114,8 +116,8 @@ class GanDiscriminator(Estimand):
         if disc == "optimal":
             self.coefficients = None
         elif isinstance(disc, dict) and set(disc) == {"logit"}:
-            self.coefficients = _coefficients(disc["logit"], f"{key}.discriminator.logit",
-                                              "c0 + c1 x + c2 x^2 + ...")
+            self.coefficients = polynomial_coefficients(disc["logit"], f"{key}.discriminator.logit",
+                                                        "c0 + c1 x + c2 x^2 + ...")
         else:
             raise ConfigError(f"{key}.discriminator", f"got {disc!r}", "'optimal' or {logit: [c0, c1, ...]}")
         if self.latent is not None and (self.coefficients is None or self.composition == "random"):

@@ -1,9 +1,13 @@
 """Claims beyond the sources: what the sampling plans buy, judged from the pipeline's tables.
 
-Same shape as mcloss.judge.claims (judge(evidence, scenarios) -> the row fields of `_base`),
-same Evidence: the exact json's ``variances`` of a plan point hold that plan's lim n Var
-(mcloss.laws.plan_exact), so an exact factor is variances[plan point] / variances[iid point].
-Rules (thresholds below):
+Owns the rules of the sampling-plan claims and their `Claim` entries (`PLAN_CLAIMS`); a
+new claim beyond the sources goes here. May import: mcloss.judge.claim_rules and the
+stages below judge; never mcloss.judge.claims or mcloss.judge.source_claims.
+
+Same shape as the source texts' claims (judge(evidence, scenarios) -> the row fields of
+`claim_rules.claim_row`), same Evidence: the exact json's ``variances`` of a plan point hold
+that plan's lim n Var (mcloss.laws.plan_exact), so an exact factor is
+variances[plan point] / variances[iid point]. Rules (thresholds below):
 
 - rqmc-rate (scenarios: a sobol point, optionally its iid point): the estimate at the
   largest n lies within 4 MCSE of the exact limit and the upper end of the 95% bootstrap
@@ -25,7 +29,7 @@ import math
 
 import numpy as np
 
-from .claims import Z_LIMIT, Claim, Evidence, _base, _describe_rate, converges, n_var
+from .claim_rules import Z_LIMIT, Claim, Evidence, claim_row, converges, describe_rate, n_var
 
 SOURCE_BEYOND = "beyond the sources"
 RQMC_SLOPE = -0.9
@@ -65,9 +69,9 @@ def _factor_claim(ev: Evidence, s: list[str], plan: str) -> dict:
     else:
         verdict = "holds" if all(agree) else "refuted"
     row = ev.row(s[1], _main_quantity(ev, s[1]))
-    return _base(row, f"results/figures/plans/{s[1].split('__')[0]}.png", verdict,
-                 f"for every (iid, {plan}) pair, the measured n Var ratio at the largest n lies within "
-                 f"{Z_LIMIT:g} MCSE of the exact factor (quadrature)", "; ".join(parts))
+    return claim_row(row, f"results/figures/plans/{s[1].split('__')[0]}.png", verdict,
+                     f"for every (iid, {plan}) pair, the measured n Var ratio at the largest n lies within "
+                     f"{Z_LIMIT:g} MCSE of the exact factor (quadrature)", "; ".join(parts))
 
 
 def antithetic_factor(ev: Evidence, s: list[str]) -> dict:
@@ -90,11 +94,11 @@ def antithetic_negative_control(ev: Evidence, s: list[str]) -> dict:
         verdict = "refuted"
     else:
         verdict = "holds" if agrees else "inconclusive"
-    return _base(ev.row(planned, q), f"results/figures/plans/{planned.split('__')[0]}.png", verdict,
-                 "holds: exact factor >= 1 (a term even in u around 1/2) and the measured n Var ratio agrees "
-                 "with it within 4 MCSE; refuted: the measured ratio is below 1 by more than 4 MCSE",
-                 f"{planned} {q}: n Var ratio antithetic/iid {r['ratio']:.4f} +- {r['mcse']:.4f} vs exact factor "
-                 f"{r['exact']:.4f}")
+    return claim_row(ev.row(planned, q), f"results/figures/plans/{planned.split('__')[0]}.png", verdict,
+                     "holds: exact factor >= 1 (a term even in u around 1/2) and the measured n Var ratio agrees "
+                     "with it within 4 MCSE; refuted: the measured ratio is below 1 by more than 4 MCSE",
+                     f"{planned} {q}: n Var ratio antithetic/iid {r['ratio']:.4f} +- {r['mcse']:.4f} vs exact factor "
+                     f"{r['exact']:.4f}")
 
 
 def rqmc_rate(ev: Evidence, s: list[str]) -> dict:
@@ -102,7 +106,7 @@ def rqmc_rate(ev: Evidence, s: list[str]) -> dict:
     row = ev.row(s[0], q)
     fast = bool(row.slope_ci_high <= RQMC_SLOPE)
     ok = fast and converges_near(row)
-    detail = _describe_rate(row)
+    detail = describe_rate(row)
     if len(s) > 1:
         iid = ev.summary[(ev.summary.scenario == s[1]) & (ev.summary.quantity == q)].set_index("n")
         sobol = ev.summary[(ev.summary.scenario == s[0]) & (ev.summary.quantity == q)].set_index("n")
@@ -112,9 +116,9 @@ def rqmc_rate(ev: Evidence, s: list[str]) -> dict:
             ratio = float(iid.rmse[n] / sobol.rmse[n])
             detail += (f"; RMSE iid / sobol at n = {int(n):,}: {ratio:.4g} (RMSE {sobol.rmse[n]:.3g} +- "
                        f"{sobol.rmse_mcse[n]:.2g} vs {iid.rmse[n]:.3g} +- {iid.rmse_mcse[n]:.2g})")
-    return _base(row, f"results/figures/plans/{s[0].split('__')[0]}.png", "holds" if ok else "refuted",
-                 f"the estimate at the largest n within {Z_LIMIT:g} MCSE of the exact limit and the slope CI's "
-                 f"upper end <= {RQMC_SLOPE} (faster than n^-1/2)", detail)
+    return claim_row(row, f"results/figures/plans/{s[0].split('__')[0]}.png", "holds" if ok else "refuted",
+                     f"the estimate at the largest n within {Z_LIMIT:g} MCSE of the exact limit and the slope CI's "
+                     f"upper end <= {RQMC_SLOPE} (faster than n^-1/2)", detail)
 
 
 def converges_near(row) -> bool:

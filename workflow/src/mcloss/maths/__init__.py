@@ -1,1 +1,8 @@
-"""TODO"""
+"""Mathematics that knows no law, estimand or file: the first stage of the data flow.
+
+Owns numerically sound building blocks (`numerics`: softplus, log-sigmoid, polynomial
+logits), exact expectations by quadrature and their closed-form checks (`exact`), the
+prefix statistics every term is recorded as (`moments.TermStats`), the batch-size grids
+(`grid`) and which moments of a term are finite from its growth in the tails (`tails`).
+May import: numpy, scipy and `mcloss.errors`; nothing else of mcloss.
+"""

@@ -19,7 +19,8 @@ import numpy as np
 import scipy.integrate
 import scipy.special
 
-_BREAK_PROBS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
+#: Quantile levels at which an expectation over a law is split (the mass is found wherever the law puts it).
+BREAK_PROBS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
 
 
 class InaccurateQuadrature(ArithmeticError):
@@ -37,7 +38,7 @@ def expectation(f: Callable[[np.ndarray], np.ndarray], dist, rtol: float = 1e-10
     Raises InaccurateQuadrature when neither route settles the value.
     """
     lo, hi = dist.support()
-    cuts = np.unique(np.concatenate([[lo], dist.ppf(_BREAK_PROBS), [hi]]))
+    cuts = np.unique(np.concatenate([[lo], dist.ppf(BREAK_PROBS), [hi]]))
     logpdf = scalar_logpdf(dist)
 
     def integrand(x):

@@ -1,17 +1,19 @@
-"""The Markdown pages of a run: results/SUMMARY.md and results/verdicts.md.
+"""The Markdown pages of a run: results/SUMMARY.md, results/verdicts.md and results/claims.md.
 
-Rendered from the verdict table of mcloss.judge.findings and the claims table; the
-rules quoted on verdicts.md are the docstring of mcloss.judge.verdicts, so the page
-cannot drift from the code that applied them.
+Rendered from the verdict table of mcloss.judge.findings and the claims table of
+mcloss.judge.claims; the rules quoted on verdicts.md and claims.md are the docstrings of
+mcloss.judge.verdicts and mcloss.judge.claims, so the pages cannot drift from the code
+that applied them. May import: mcloss.judge and the stages below it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from mcloss.judge import findings, verdicts
+from mcloss.judge import claims, findings, verdicts
 
 from .tables import to_markdown
 
@@ -72,3 +74,46 @@ def verdicts_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
                                         for r in table.itertuples()]
     rules = ["", "## Rules", "", verdicts.__doc__.split("\n\n", 1)[1].strip(), ""]
     return "\n".join(head) + "\n" + to_markdown(shown) + "\n".join(reasons + rules)
+
+
+def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
+    """results/claims.md: the claims table for people, verdicts first, then the rules and the numbers behind each.
+
+    The rules quoted at the end are the docstrings of mcloss.judge.claims and mcloss.judge.verdicts.
+    """
+    lines = [
+        "# Claims of the source texts, checked",
+        "",
+        f"Seed {seed}, {replicates} replicates per scenario (sweep points may set fewer). Regenerate with "
+        "`snakemake --cores N` "
+        "(this file is `results/claims.md`; the tidy version is `results/claims.csv`).",
+        "",
+        "| claim | verdict | evidence kind | scenario | quantity verdict | estimate (95% CI) | exact | evidence |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        qv = _text(row.quantity_verdict)
+        if np.isfinite(row.estimate) and np.isfinite(row.ci_low):
+            estimate = f"{row.estimate:.6g} ({row.ci_low:.6g}, {row.ci_high:.6g})"
+        elif np.isfinite(row.estimate):
+            estimate = f"{row.estimate:.6g} (no CI: {'zero variance' if qv == verdicts.DEGENERATE else 'no variance'})"
+        else:
+            estimate = ""
+        if np.isfinite(row.exact):
+            exact = f"{row.exact:.6g}"
+        else:
+            exact = {verdicts.RANDOM_LIMIT: "random", verdicts.NO_LIMIT: "none"}.get(
+                qv, "unknown" if _text(row.quantity) else "")
+        lines.append(f"| `{row.claim_id}` | **{row.verdict}** | {_text(row.evidence_kind)} | {row.scenario} "
+                     f"{_text(row.quantity)} | {qv} | {estimate} | {exact} | {_text(row.evidence)} |")
+    lines += ["", "## Claims, rules and numbers", ""]
+    for row in table.itertuples():
+        lines += [f"### `{row.claim_id}`: {row.verdict}", "", f"*{row.source}*: {row.statement}", "",
+                  f"- rule: {row.rule if isinstance(row.rule, str) else 'n/a'}", f"- measured: {row.detail}", ""]
+    lines += ["## How verdicts are reached", "", claims.__doc__.split("\n\n", 1)[1].strip(), "",
+              "### Per-quantity verdicts (mcloss.judge.verdicts)", "", verdicts.__doc__.split("\n\n", 1)[1].strip(), ""]
+    return "\n".join(lines)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""

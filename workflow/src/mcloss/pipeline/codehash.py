@@ -66,7 +66,7 @@ def _parsed(path: Path) -> tuple[str, tuple[Path, ...]]:
                 module = ".".join(anchor + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            # `from mcloss import plotting` names a module; `from .base import build` a name in one.
+            # `from mcloss.outputs import tables` names a module; `from .base import build` a name in one.
             names = [module] + [f"{module}.{alias.name}" for alias in node.names]
         for name in names:
             # Importing mcloss.a.b runs mcloss/__init__.py and mcloss/a/__init__.py first.

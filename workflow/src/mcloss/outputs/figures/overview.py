@@ -23,7 +23,7 @@ from mcloss.evidence.summarise import Z95  # noqa: E402
 from mcloss.judge.verdicts import CONVERGES, SLOWER  # noqa: E402
 from mcloss.outputs.paper import FINITE_VARIANCE, RATE_SHOWN  # noqa: E402
 
-from .plotting import GREY, LIGHT, _style  # noqa: E402
+from .style import GREY, LIGHT, apply_style  # noqa: E402
 
 _MARKERS = {CONVERGES: ("o", "black"), SLOWER: ("s", "white")}
 
@@ -50,7 +50,7 @@ def ordered(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 def overview_figure(verdicts: pd.DataFrame, title: str):
     """The figure described in the module docstring, for ``verdicts`` (the mcloss.outputs.paper contract)."""
-    _style()
+    apply_style()
     rows = ordered(verdicts)
     count = len(rows)
     starts = [i for i in range(count) if i == 0 or rows.estimand.iloc[i] != rows.estimand.iloc[i - 1]]

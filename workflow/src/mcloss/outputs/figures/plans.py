@@ -20,7 +20,7 @@ import pandas as pd
 from mcloss.estimands import Quantity
 from mcloss.evidence.summarise import Z95
 
-from .plotting import GREY, _log_n_axis, _panels, _style, _title
+from .style import GREY, apply_style, log_n_axis, panels, quantity_title
 
 _ORDER = ("iid", "antithetic", "control_variate", "sobol")
 _STYLE = {"iid": ("black", "-", "o"), "antithetic": ("0.35", "--", "s"),
@@ -41,8 +41,8 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
                  labels: Mapping[str, str] | None = None):
     """RMSE vs n per plan. ``plans``: point scenario -> its sampling plan; ``variances``: point -> quantity -> V;
     ``labels``: point -> its legend label (default its plan)."""
-    _style()
-    fig, axes = _panels(len(quantities), height=3.4, width=3.6)
+    apply_style()
+    fig, axes = panels(len(quantities), height=3.4, width=3.6)
     points = sorted(plans, key=lambda s: (_ORDER.index(plans[s]) if plans[s] in _ORDER else 99, s))
     for ax, q in zip(axes, quantities):
         for point in points:
@@ -65,9 +65,9 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
                 ax.plot(n[ok], np.sqrt(v / n[ok]), linestyle=(0, (1, 1)), color=color, lw=0.8)
         ax.plot([], [], linestyle=(0, (1, 1)), color=GREY, lw=0.8, label=r"exact $\sqrt{V_{plan}/n}$")
         ax.set_yscale("log")
-        _log_n_axis(ax)
+        log_n_axis(ax)
         ax.set_ylabel(f"RMSE ({q.unit})")
-        ax.set_title(_title(q), fontsize=8)
+        ax.set_title(quantity_title(q), fontsize=8)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=9)

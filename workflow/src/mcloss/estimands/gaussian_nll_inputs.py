@@ -1,0 +1,234 @@
+"""Gaussian NLL and MSE of a model N(m(x), sigma(x)^2) whose mean is a polynomial in x (x ~ p(x)).
+
+y = m*(x) + e (``data: {mean: [b0, b1, ...], noise: <any law with finite variance>}``; the
+noise's mean mu_e shifts y); the model ``{mean: [...], sigma: s}`` or, heteroscedastic,
+``{mean: [...], log_sigma: [s0, s1, ...]}`` (sigma(x) = exp(s(x)), bounded inputs only).
+Every term is alpha(x) r^2 + beta(x), r = y - m(x) = c(x) + e', c = m* - m + mu_e, e' the
+centred noise with central moments v, mu_3, mu_4; so
+
+    E(term | x) = alpha (c^2 + v) + beta,    Var(term | x) = alpha^2 (4 c^2 v + 4 c mu_3 + mu_4 - v^2).
+
+The shared machinery and the model family: estimands.conditional.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.integrate
+import scipy.stats
+
+from mcloss.errors import ConfigError
+from mcloss.laws.distributions import describe, make_distribution
+from mcloss.maths.numerics import polynomial_logit
+from mcloss.maths.tails import TermTail
+
+from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
+from .conditional import Conditional, degree, inputs_law, mean_se, poly, require_moment, scipy_expect, tolerance
+from .gan import polynomial_coefficients
+from .gaussian_nll import HALF_LOG_2PI, GaussianNLL
+
+
+class ConditionalGaussianNLL(Conditional, GaussianNLL):
+    """Batch MSE and Gaussian NLL of N(m(x), sigma(x)^2) on y = m*(x) + e, x ~ p(x)."""
+
+    def __init__(self, spec, key):
+        Estimand.__init__(self, spec, key)
+        self.inputs = inputs_law(spec, key)
+        data = spec.get("data")
+        if not isinstance(data, Mapping) or set(data) != {"mean", "noise"}:
+            raise ConfigError(f"{key}.data", f"with inputs, got {data!r}",
+                              "{mean: [b0, b1, ...], noise: <distribution>}: y = b0 + b1 x + ... + noise")
+        self.truth = polynomial_coefficients(data["mean"], f"{key}.data.mean", "b0 + b1 x + ... (lowest order first)")
+        self.noise = make_distribution(data["noise"], f"{key}.data.noise")
+        mean, var = float(self.noise.mean()), float(self.noise.var())
+        if not (math.isfinite(mean) and math.isfinite(var)):
+            raise ConfigError(f"{key}.data.noise", f"{describe(data['noise'])} has no finite variance",
+                              "a law with finite variance, e.g. norm, uniform, laplace, t with df > 2")
+        skew, kurtosis = (float(v) for v in self.noise.stats(moments="sk"))
+        self.noise_moments = (mean, var, skew * var**1.5, (kurtosis + 3.0) * var**2)
+        model = spec.get("model")
+        allowed = "{mean: [m0, m1, ...], sigma: s} with s > 0, or {mean: [m0, m1, ...], log_sigma: [s0, s1, ...]}"
+        if not isinstance(model, Mapping) or set(model) not in ({"mean", "sigma"}, {"mean", "log_sigma"}):
+            raise ConfigError(f"{key}.model", f"with inputs, got {model!r}", allowed)
+        self.model = polynomial_coefficients(model["mean"], f"{key}.model.mean", "m0 + m1 x + ... (lowest order first)")
+        if "sigma" in model:
+            sigma = model["sigma"]
+            if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (math.isfinite(sigma)
+                                                                                     and sigma > 0):
+                raise ConfigError(f"{key}.model.sigma", f"must be a finite number > 0, got {sigma!r}",
+                                  "a number > 0")
+            self.log_sigma = [math.log(float(sigma))]
+        else:
+            self.log_sigma = polynomial_coefficients(model["log_sigma"], f"{key}.model.log_sigma",
+                                                     "s0 + s1 x + ... with sigma(x) = exp(s(x))")
+        self.constant_sigma = degree(self.log_sigma) == 0
+        self.sigma0 = math.exp(self.log_sigma[0])
+        d = max(degree(self.truth), degree(self.model))
+        require_moment(self.inputs, 4 * d, f"{key}.inputs", spec["inputs"],
+                       f"(y - m(x))^2 grows like x^{2 * d} (degree-{d} mean error) and its variance needs "
+                       f"E|x|^{4 * d}")
+        if not self.constant_sigma and not all(math.isfinite(b) for b in self.inputs.support()):
+            raise ConfigError(f"{key}.inputs", f"{describe(spec['inputs'])} is unbounded, but 1/sigma(x)^2 = "
+                              "exp(-2 s(x)) of a non-constant log_sigma is not polynomial in x",
+                              "a law with bounded support (uniform, beta, truncnorm) for a heteroscedastic model")
+
+    def draw_labels(self, x, rng):
+        return polynomial_logit(x, self.truth) + self.noise.rvs(size=x.shape[0], random_state=rng)
+
+    def terms(self, stream, sample):
+        x, y = sample
+        r = y - polynomial_logit(x, self.model)
+        sq = r * r
+        if self.constant_sigma:
+            z = r / self.sigma0
+            return {"mse": sq, "nll": 0.5 * z * z + (HALF_LOG_2PI + self.log_sigma[0])}
+        s = polynomial_logit(x, self.log_sigma)
+        z = r * np.exp(-s)
+        nll = 0.5 * z * z + s + HALF_LOG_2PI
+        affine = 0.5 * sq / self.sigma0**2 + (self.log_sigma[0] + HALF_LOG_2PI)
+        return {"mse": sq, "nll": nll, "weighted_sq": z * z, "log_sigma": s, "nll_affine_gap": nll - affine}
+
+    @property
+    def quantities(self):
+        found = [
+            Quantity("mse", r"$\frac{1}{n}\sum(y_i-m(x_i))^2$", "batch MSE -> E_x[(m*(x) + mu_e - m(x))^2] + Var e",
+                     unit="squared units of y"),
+            Quantity("nll", r"$\frac{1}{n}\sum -\log N(y_i; m(x_i), \sigma(x_i)^2)$",
+                     "batch Gaussian NLL, with 0.5 log 2 pi, per-sample mean"),
+        ]
+        if self.constant_sigma:
+            found.append(Quantity("nll_from_mse", r"$\mathrm{MSE}_n/(2\sigma^2)+\frac{1}{2}\log(2\pi\sigma^2)$",
+                                  "the affine map of the batch MSE"))
+        else:
+            found += [
+                Quantity("nll_from_weighted", r"$\frac{1}{2n}\sum\frac{(y_i-m(x_i))^2}{\sigma(x_i)^2}"
+                         r"+\frac{1}{n}\sum\log\sigma(x_i)+\frac{1}{2}\log 2\pi$",
+                         "the NLL from the sigma-weighted MSE and the mean log sigma(x)"),
+                Quantity("nll_affine_gap",
+                         r"$\mathrm{NLL}_n-[\mathrm{MSE}_n/(2\sigma_0^2)+\frac{1}{2}\log(2\pi\sigma_0^2)]$",
+                         "NLL minus the affine map of the MSE at sigma_0 = exp(s0): not 0 when sigma depends on x"),
+            ]
+        return tuple(found)
+
+    @property
+    def identities(self):
+        if self.constant_sigma:
+            return (Identity("nll", "nll_from_mse", 1e-12,
+                             "NLL = MSE / (2 sigma^2) + 0.5 log(2 pi sigma^2) on every batch (any noise law)"),)
+        return (Identity("nll", "nll_from_weighted", 1e-12,
+                         "NLL = (1/2) weighted MSE + mean log sigma(x) + 0.5 log 2 pi on every batch"),)
+
+    def estimates(self, n, stats):
+        found = {q: mean_se(stats, q) for q in ("mse", "nll")}
+        nll_se = found["nll"][1]
+        if self.constant_sigma:
+            scale = 0.5 / self.sigma0**2
+            mse, mse_se = found["mse"]
+            found["nll_from_mse"] = (scale * mse + HALF_LOG_2PI + self.log_sigma[0], scale * mse_se)
+        else:
+            weighted = 0.5 * stats["weighted_sq"].mean + stats["log_sigma"].mean + HALF_LOG_2PI
+            found["nll_from_weighted"] = (weighted, nll_se)   # the same per-sample term, summed apart
+            found["nll_affine_gap"] = mean_se(stats, "nll_affine_gap")
+        return found
+
+    def term_of(self, quantity):
+        return "nll" if quantity in ("nll_from_mse", "nll_from_weighted") else quantity
+
+    def growth(self):
+        d = 2 * max(degree(self.truth), degree(self.model))
+        return {"mse": d, "nll": d, "nll_affine_gap": d}
+
+    def term_tails(self):
+        # (m*(x) - m(x) + e)^2 / sigma(x)^2: x^(2d) in the inputs' tails (sigma(x) is bounded on the bounded
+        # inputs a heteroscedastic model needs) plus e^2 in the noise's.
+        noise = TermTail(self.noise, 2.0, 2.0)
+        return {name: (*tails, noise) for name, tails in super().term_tails().items()}
+
+    def alpha_beta(self, x, quantity):
+        """Each term is alpha(x) r^2 + beta(x): its coefficients at x."""
+        if quantity == "mse":
+            return np.ones_like(x), np.zeros_like(x)
+        s = polynomial_logit(x, self.log_sigma)
+        alpha, beta = 0.5 * np.exp(-2.0 * s), s + HALF_LOG_2PI
+        if quantity == "nll_affine_gap":
+            return alpha - 0.5 / self.sigma0**2, beta - (self.log_sigma[0] + HALF_LOG_2PI)
+        return alpha, beta
+
+    def offset(self, x):
+        """c(x) = m*(x) + mu_e - m(x): the mean residual given x."""
+        return polynomial_logit(x, self.truth) + self.noise_moments[0] - polynomial_logit(x, self.model)
+
+    def conditional(self, quantity):
+        _, v, mu3, mu4 = self.noise_moments
+
+        def mean_given(x):
+            alpha, beta = self.alpha_beta(x, quantity)
+            c = self.offset(x)
+            return alpha * (c * c + v) + beta
+
+        def var_given(x):
+            alpha, _ = self.alpha_beta(x, quantity)
+            c = self.offset(x)
+            return alpha * alpha * (4.0 * c * c * v + 4.0 * c * mu3 + mu4 - v * v)
+
+        return mean_given, var_given
+
+    def total_variance(self, quantity):
+        if not math.isfinite(self.noise_moments[3]):
+            return float("nan")   # E e^4 infinite: the variance of r^2 does not exist
+        return super().total_variance(quantity)
+
+    def exact_checks(self):
+        exact = self.exact()
+
+        # The noise's first two raw moments by its own expect() (not by mean() and var()).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)
+            m1, m2 = (float(self.noise.expect(lambda e, j=j: e**j, epsabs=1e-14, epsrel=1e-12)) for j in (1, 2))
+
+        def nll_given(x):
+            # E_e[-log N(m*(x) + e; m(x), sigma(x)^2)] expanded in the raw moments, log-density from scipy.
+            c0 = polynomial_logit(x, self.truth) - polynomial_logit(x, self.model)
+            sigma = np.exp(polynomial_logit(x, self.log_sigma))
+            at_mean = -scipy.stats.norm.logpdf(c0, 0.0, sigma)   # c0^2 / (2 sigma^2) + log sigma + log 2 pi / 2
+            return at_mean + (2.0 * c0 * m1 + m2) / (2.0 * sigma**2)
+
+        reference = scipy_expect(nll_given, self.inputs)
+        checks = [
+            ExactCheck("nll_scipy_expect", exact["nll"], reference, tolerance(reference),
+                       "limit against scipy's expect over x of -log N(c0(x); 0, sigma(x)^2) + (2 c0 E e + E e^2) / "
+                       "(2 sigma^2), E e and E e^2 by the noise law's expect()"),
+        ]
+        def mse_given(x):
+            c0 = polynomial_logit(x, self.truth) - polynomial_logit(x, self.model)
+            return c0 * c0 + 2.0 * c0 * m1 + m2
+
+        mse = scipy_expect(mse_given, self.inputs)
+        checks.append(ExactCheck("mse_scipy_expect", exact["mse"], mse, tolerance(mse),
+                                 "E_x[(m*(x) - m(x))^2 + 2 (m* - m) E e + E e^2] by scipy's expect"))
+        if math.isfinite(self.noise_moments[3]):
+            def centred(x, mu):
+                alpha, beta = self.alpha_beta(x, "nll")
+                c = self.offset(x)
+                _, v, mu3, mu4 = self.noise_moments
+                # E[(alpha r^2 + beta - mu)^2 | x] from the raw moments of r = c + e'.
+                r2 = c * c + v
+                r4 = c**4 + 6.0 * c * c * v + 4.0 * c * mu3 + mu4
+                return alpha * alpha * r4 + 2.0 * alpha * (beta - mu) * r2 + (beta - mu) ** 2
+
+            checks.append(self.variance_check("nll", centred))
+        return checks
+
+    def describe(self):
+        model = (f"sigma = {self.sigma0:g}" if self.constant_sigma
+                 else f"log sigma(x) = {poly(self.log_sigma)}")
+        return (f"x ~ {describe(self.spec['inputs'])}, y = {poly(self.truth)} + e, "
+                f"e ~ {describe(self.spec['data']['noise'])}, model N({poly(self.model)}, sigma^2), {model}")
+
+
+# Takes over its estimand's name when a scenario has an `inputs` block (estimands.base.build).
+register_variant(ConditionalGaussianNLL, "inputs")
