@@ -100,7 +100,7 @@ def test_editing_an_estimand_reruns_its_scenarios_only(repo, module, scenarios):
 
 
 def test_editing_the_engine_reruns_every_simulation(repo):
-    path = repo / "workflow" / "src" / "mcloss" / "engine.py"
+    path = repo / "workflow" / "src" / "mcloss" / "simulate" / "engine.py"
     original = path.read_bytes()
     try:
         path.write_text(original.decode() + "\n\ndef _edited():\n    return 1\n")

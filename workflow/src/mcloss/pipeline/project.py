@@ -20,7 +20,7 @@ from mcloss.maths.grid import batch_grid, power_of_two_grid
 from . import sweeps as sweeps_module
 from .config import check, schema_error
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
 
 
 # --- per-scenario settings: the one definition, used by workflow/rules/common.smk and by Project ---
