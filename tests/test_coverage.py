@@ -51,44 +51,73 @@ def summary(scenario, quantity, coverages, n=(10, 100, 1000), replicates=400, ex
                          "exact": exact, "coverage": list(coverages)})
 
 
-def judged(frames, variances, independent):
-    cells, excluded = coverage.coverage_cells(pd.concat(frames, ignore_index=True), variances, independent)
-    return coverage.judge(cells, excluded), cells, excluded
+def claim(frames, variances, independent, assigned):
+    """The clt-coverage claim over ``assigned`` scenarios, from summary frames and i.i.d. flags."""
+    iid_table = pd.DataFrame({"scenario": list(independent), "dependent": [not flag for flag in independent.values()]})
+    ev = claims.Evidence(summary=pd.concat(frames, ignore_index=True), convergence=pd.DataFrame(columns=["scenario"]),
+                         identities=pd.DataFrame(), exact_checks=pd.DataFrame(), iid=iid_table, variances=variances)
+    return claims.clt_coverage(ev, assigned)
 
 
 NOMINAL3 = (0.95, 0.9475, 0.9525)
+VARIANCES = {"a": {"q": 1.0}, "b": {"q": 1.0}}
+BRANCHES = {
+    "nominal everywhere": ([summary("a", "q", NOMINAL3), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
+                           ["a", "b"], "holds", "a"),
+    "off at small n only": ([summary("a", "q", (0.78, 0.95, 0.95)), summary("b", "q", NOMINAL3)],
+                            {"a": True, "b": True}, ["a", "b"], "holds", "a"),
+    "dependent data beside i.i.d.": ([summary("a", "q", NOMINAL3), summary("b", "q", (0.6, 0.6, 0.6))],
+                                     {"a": True, "b": False}, ["a", "b"], "holds", "a"),
+    "dependent data only": ([summary("b", "q", (0.6, 0.6, 0.6))], {"b": False}, ["b"], "premise not met", "b"),
+    "off at the largest n": ([summary("a", "q", NOMINAL3), summary("b", "q", (0.95, 0.95, 0.80))],
+                             {"a": True, "b": True}, ["a", "b"], "refuted", "b"),
+    "over-coverage counts too": ([summary("a", "q", (0.95, 0.95, 1.0))], {"a": True}, ["a"], "refuted", "a"),
+    "an unassigned scenario off nominal": ([summary("a", "q", NOMINAL3), summary("b", "q", (0.95, 0.95, 0.80))],
+                                           {"a": True, "b": True}, ["a"], "holds", "a"),
+    "no finite limit": ([summary("a", "q", NOMINAL3, exact=float("nan"))], {"a": True}, ["a"], "premise not met",
+                        "a"),
+    "too few replicates": ([summary("a", "q", NOMINAL3, replicates=60)], {"a": True}, ["a"], "inconclusive", "a"),
+}
 
 
-@pytest.mark.parametrize("frames, independent, verdict", [
-    ([summary("a", "q", NOMINAL3), summary("b", "q", NOMINAL3)], {"a": True, "b": True}, "holds"),
-    ([summary("a", "q", (0.78, 0.95, 0.95)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
-     "partly holds"),                                            # small n only
-    ([summary("a", "q", NOMINAL3), summary("b", "q", (0.6, 0.6, 0.6))], {"a": True, "b": False},
-     "partly holds"),                                            # dependent data, at every n
-    ([summary("a", "q", (0.95, 0.95, 0.80)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
-     "refuted"),                                                 # i.i.d. and off at the largest n
-    ([summary("a", "q", (0.95, 0.95, 1.0)), summary("b", "q", NOMINAL3)], {"a": True, "b": True},
-     "refuted"),                                                 # over-coverage counts too
-    ([summary("a", "q", NOMINAL3, exact=float("nan"))], {"a": True}, "inconclusive"),
-])
-def test_each_branch_of_the_coverage_rule(frames, independent, verdict):
-    variances = {"a": {"q": 1.0}, "b": {"q": 1.0}}
-    result, _, _ = judged(frames, variances, independent)
-    assert result["verdict"] == verdict, result["detail"]
+@pytest.mark.parametrize("case", BRANCHES)
+def test_each_branch_of_the_coverage_rule(case):
+    frames, independent, assigned, verdict, decider = BRANCHES[case]
+    out = claim(frames, VARIANCES, independent, assigned)
+    assert out["verdict"] == verdict, out["detail"]
+    assert out["scenario"] == decider and bool(out["settle"]) == (verdict == "inconclusive")
+    if verdict == "inconclusive":
+        assert f"R >= {coverage.replicates_to_detect(coverage.verdict_threshold(1))}" in out["settle"]
+
+
+def test_a_constant_rule_fails_the_branches():
+    assert {case[3] for case in BRANCHES.values()} == {"holds", "refuted", "inconclusive", "premise not met"}
+
+
+def test_the_headline_is_the_coverage_at_the_largest_n_with_its_wilson_interval():
+    # The lowest coverage at any n is 0.78 (n = 10); the headline is the largest n's, 0.9525 of 400.
+    out = claim([summary("gan", "bce", (0.78, 0.95, 0.9525))], {"gan": {"bce": 1.0}}, {"gan": True}, ["gan"])
+    low, high = coverage.wilson_interval(381, 400)
+    assert out["estimate"] == pytest.approx(381 / 400) and (out["ci_low"], out["ci_high"]) == pytest.approx(
+        (float(low), float(high)))
+    assert out["exact"] == 0.95 and "n = 1,000" in out["quantity"] and "n = 10: 0.780" in out["detail"]
 
 
 def test_infinite_zero_and_unknown_variances_are_excluded_and_listed():
     frames = [summary("a", "q", NOMINAL3), summary("t3", "bce", (0.5, 0.5, 0.5)),
               summary("half", "min_bce", (1.0, 1.0, 1.0)), summary("u", "q", (0.5, 0.5, 0.5))]
     variances = {"a": {"q": 1.0}, "t3": {"bce": float("inf")}, "half": {"min_bce": 0.0}, "u": {}}
-    result, cells, excluded = judged(frames, variances, {"a": True, "t3": True, "half": True, "u": True})
-    assert set(cells.scenario) == {"a"} and result["verdict"] == "holds"
-    assert set(excluded.scenario) == {"t3", "half", "u"}
-    assert "t3/bce (infinite asymptotic variance" in result["detail"]
+    flags = {"a": True, "t3": True, "half": True, "u": True}
+    out = claim(frames, variances, flags, ["a", "t3", "half", "u"])
+    assert out["verdict"] == "holds" and out["scenario"] == "a"
+    assert out["scenarios"] == "a: holds; t3: premise not met; half: premise not met; u: premise not met"
+    assert "t3/bce (infinite asymptotic variance" in out["detail"]
+    assert claim(frames, variances, flags, ["t3"])["verdict"] == "premise not met"
 
 
 def test_cells_carry_counts_wilson_intervals_and_the_two_mcse_listing():
-    _, cells, _ = judged([summary("a", "q", (0.90, 0.94, 1.0), replicates=400)], {"a": {"q": 1.0}}, {"a": True})
+    cells, _ = coverage.coverage_cells(summary("a", "q", (0.90, 0.94, 1.0), replicates=400), {"a": {"q": 1.0}},
+                                       {"a": True})
     assert cells.covered.tolist() == [360, 376, 400]
     mcse = np.sqrt(0.95 * 0.05 / 400)
     assert cells.mcse_at_nominal.iloc[0] == pytest.approx(mcse, rel=1e-12)
@@ -96,24 +125,13 @@ def test_cells_carry_counts_wilson_intervals_and_the_two_mcse_listing():
     assert cells.wilson_high.iloc[2] == pytest.approx(1.0, abs=1e-12) and cells.wilson_low.iloc[2] < 0.995
 
 
-def test_the_verdict_bound_is_bonferroni_over_the_judged_cells():
+def test_the_verdict_bound_is_bonferroni_over_the_deciding_cells():
     assert coverage.verdict_threshold(1) == pytest.approx(scipy.stats.norm.isf(0.005), rel=1e-12)
     assert coverage.verdict_threshold(500) == pytest.approx(scipy.stats.norm.isf(0.01 / 1000), rel=1e-12)
-
-
-def test_the_claim_reads_every_scenario_and_n_and_the_iid_table():
-    frames = pd.concat([summary("gan", "bce", (0.78, 0.95, 0.95)), summary("markov", "mle_p", (0.6, 0.6, 0.6))])
-    iid_table = pd.DataFrame({"scenario": ["gan", "gan", "markov"], "dependent": [False, False, True]})
-    ev = claims.Evidence(summary=frames, convergence=pd.DataFrame(columns=["scenario"]), identities=pd.DataFrame(),
-                         exact_checks=pd.DataFrame(), iid=iid_table,
-                         variances={"gan": {"bce": 1.0}, "markov": {"mle_p": 2.0}})
-    out = claims.clt_coverage(ev, ["gan"])
-    assert out["verdict"] == "partly holds"
-    assert out["estimate"] == 0.6 and out["ci_low"] < 0.6 < out["ci_high"] and "markov/mle_p" in out["quantity"]
-    # The same small-n failure in the i.i.d. scenario, now at its largest n too: refuted.
-    frames = pd.concat([summary("gan", "bce", (0.78, 0.95, 0.85)), summary("markov", "mle_p", (0.6, 0.6, 0.6))])
-    ev.summary = frames
-    assert claims.clt_coverage(ev, ["gan"])["verdict"] == "refuted"
+    # The fewest R with bound x sqrt(0.95 x 0.05 / R) <= 0.05: 127 for one cell (2.576^2 x 19 = 126.06).
+    bound = coverage.verdict_threshold(1)
+    needed = coverage.replicates_to_detect(bound)
+    assert needed == 127 and bound * np.sqrt(0.0475 / needed) <= 0.05 < bound * np.sqrt(0.0475 / (needed - 1))
 
 
 def test_small_n_is_the_smallest_grid_point_of_at_least_ten():
@@ -181,19 +199,24 @@ def test_the_coverage_verdict_on_default_scenarios_does_not_depend_on_the_seed(s
         frames.append(summary_table(name, estimand.name, sim, estimand.quantities, estimand.exact()))
         variances[name] = estimand.asymptotic_variance()
         independent[name] = not any(s.sampler.marginal().dependent for s in estimand.streams)
-    result, cells, _ = judged(frames, variances, independent)
-    # Nominal at the largest n for the i.i.d. scenarios; the Markov chain under-covers at every n.
-    assert result["verdict"] == "partly holds", result["detail"]
+    out = claim(frames, variances, independent, ["gan_balanced", "bce_vs_ce2", "bce_markov"])
+    # Nominal at the largest n for the i.i.d. scenarios; the Markov chain (under-covering at every n) cannot test it.
+    assert out["verdict"] == "holds", out["detail"]
+    assert out["scenarios"].endswith("bce_markov: premise not met")
+    cells, _ = coverage.coverage_cells(pd.concat(frames), variances, independent)
     markov = cells[(cells.scenario == "bce_markov") & (cells.quantity == "mle_p")]
     assert (markov.wilson_high < 0.9).all()
 
 
-def test_iid_sweep_points_inherit_their_base_scenarios_check_and_can_refute():
-    # A sweep point off nominal at its largest n refutes the claim once it inherits its base's i.i.d. flag.
-    iid_table = pd.DataFrame({"scenario": ["base"], "dependent": [False]})
-    flags = coverage.independent_scenarios(iid_table, {"sweep__x=1": "base", "orphan__x=1": "missing"})
-    assert flags == {"base": True, "sweep__x=1": True}
+def test_iid_sweep_points_inherit_their_base_scenarios_check():
+    # A sweep point off nominal at its largest n refutes the claim when its base draws i.i.d.; a point of a
+    # dependent base inherits the mark and cannot test it.
     frames = [summary("base", "q", NOMINAL3), summary("sweep__x=1", "q", (0.95, 0.95, 0.80))]
     variances = {"base": {"q": 1.0}, "sweep__x=1": {"q": 1.0}}
-    assert judged(frames, variances, flags)[0]["verdict"] == "refuted"
-    assert judged(frames, variances, coverage.independent_scenarios(iid_table))[0]["verdict"] == "partly holds"
+    for dependent, verdict in ((False, "refuted"), (True, "premise not met")):
+        iid_table = pd.DataFrame({"scenario": ["base"], "dependent": [dependent]})
+        flags = coverage.independent_scenarios(iid_table, {"sweep__x=1": "base", "orphan__x=1": "missing"})
+        assert flags == {"base": not dependent, "sweep__x=1": not dependent}
+        cells, excluded = coverage.coverage_cells(pd.concat(frames), variances, flags)
+        parts = coverage.scenario_outcomes(cells, excluded, ["sweep__x=1"])
+        assert parts[0]["verdict"] == verdict

@@ -123,31 +123,63 @@ def row(scenario, dependent, gof, serial, both=None, replicates=400, alpha=0.05)
             "serial_ci_low": 0.0, "serial_ci_high": 1.0, "both_rejections": min(g, s) if both is None else both}
 
 
-@pytest.mark.parametrize("rows, verdict", [
-    ([row("i", False, 0.05, 0.05), row("d", True, 0.41, 1.0)], "partly holds"),
+BRANCHES = [
+    ([row("i", False, 0.05, 0.05), row("d", True, 0.41, 1.0)], "refuted"),       # misses what Ljung-Box sees
     ([row("i", False, 0.05, 0.05), row("d", True, 1.0, 1.0)], "holds"),
     ([row("i", False, 0.05, 0.05), row("d", True, 0.97, 0.99)], "holds"),        # within paired MCSE
     ([row("i", False, 0.05, 0.05), row("d", True, 0.01, 1.0)], "refuted"),       # below alpha: blind
     ([row("i", False, 0.05, 0.05), row("d", True, 0.06, 1.0)], "refuted"),       # at alpha: blind
     ([row("i", False, 0.15, 0.05), row("d", True, 1.0, 1.0)], "inconclusive"),   # control fails (chi-squared)
     ([row("i", False, 0.05, 0.15), row("d", True, 1.0, 1.0)], "inconclusive"),   # control fails (serial)
-    ([row("i", False, 0.05, 0.05)], "inconclusive"),                              # nothing dependent
+    ([row("i", False, 0.0, 0.05), row("d", True, 1.0, 1.0)], "inconclusive"),    # a test that never rejects
+    ([row("i", False, 0.05, 0.05)], "premise not met"),                           # nothing dependent
     ([row("i", False, 0.05, 0.05), row("d", True, 0.3, 0.06)], "inconclusive"),  # dependence not detected
-])
+    ([row("d", True, 1.0, 1.0)], "inconclusive"),                                 # no i.i.d. control
+    ([row("i", False, 0.05, 0.05, replicates=300), row("d", True, 1.0, 1.0)], "inconclusive"),   # R too small
+    ([row("i", False, 0.05, 0.05, replicates=320), row("d", True, 1.0, 1.0)], "holds"),          # ...and enough
+]
+
+
+@pytest.mark.parametrize("rows, verdict", BRANCHES)
 def test_each_branch_of_the_rule(rows, verdict):
     table = pd.DataFrame(rows)
     result = iid.judge_claim(table, ["i", "d"])
     assert result["verdict"] == verdict, result["detail"]
-    assert result["rule"] == iid.RULE
+    assert result["rule"] == iid.RULE and bool(result["settle"]) == (verdict == "inconclusive")
+    if verdict in ("holds", "refuted"):
+        assert result["scenario"] == "d" and "lower bound can trigger" in result["detail"]
+        assert "i: labels: i.i.d. control, at alpha" in result["scenarios"]
+
+
+def test_a_constant_rule_fails_the_branches():
+    # Four words among the branches: any constant verdict gets at least three kinds of them wrong.
+    assert {verdict for _, verdict in BRANCHES} == {"holds", "refuted", "inconclusive", "premise not met"}
+
+
+def test_the_controls_lower_bound_needs_305_replicates_at_alpha_005():
+    # alpha - 4 sqrt(alpha (1 - alpha) / R) > 0 <=> R > 16 x 0.95 / 0.05 = 304.
+    assert iid.min_replicates(0.05) == 305 and iid.min_replicates(0.01) == 1585
+    assert not iid.lower_bound_can_trigger(0.05, 304) and iid.lower_bound_can_trigger(0.05, 305)
+    table = iid.control_bounds(pd.DataFrame([row("i", False, 0.05, 0.05, replicates=r) for r in (100, 400)]))
+    assert table.lower_bound_can_trigger.tolist() == [False, True]
+    assert table.control_low.iloc[0] < 0 < table.control_low.iloc[1] < 0.05 < table.control_high.iloc[1]
+    # The default run's i.i.d. check runs at an R that lets it trigger, on every assigned scenario.
+    defaults = yaml.safe_load(open(SCHEMA))["properties"]["claims"]["properties"]["iid-check"]["default"]
+    alpha = DEFAULTS["iid_alpha"]["default"]
+    for name in CONFIG.get("claims", {}).get("iid-check", defaults):
+        assert CONFIG["scenarios"][name].get("replicates", CONFIG["replicates"]) >= iid.min_replicates(alpha), name
 
 
 def test_the_verdict_flips_with_the_chain_and_is_not_a_constant():
-    # The same rule on measured rates: persistent, anti-persistent and frozen chains give three verdicts.
+    # The same rule on measured rates: persistent and anti-persistent chains refute, a frozen one holds; an
+    # i.i.d. chain cannot test the claim. R = 320 lets the control's lower bound trigger.
     verdicts = {}
-    for name, spec in {"persistent": markov(0.9, 0.8), "anti": markov(0.2, 0.3), "frozen": markov(1.0, 1.0)}.items():
-        table = rates({"bern": BERNOULLI, name: spec}, seed=1, replicates=200, samples=2000)
+    for name, spec in {"persistent": markov(0.9, 0.8), "anti": markov(0.2, 0.3), "frozen": markov(1.0, 1.0),
+                       "independent": markov(0.6, 0.4)}.items():
+        table = rates({"bern": BERNOULLI, name: spec}, seed=1, replicates=320, samples=2000)
         verdicts[name] = iid.judge_claim(table, ["bern", name])["verdict"]
-    assert verdicts == {"persistent": "partly holds", "anti": "refuted", "frozen": "holds"}
+    assert verdicts == {"persistent": "refuted", "anti": "refuted", "frozen": "holds",
+                        "independent": "premise not met"}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -157,7 +189,8 @@ def test_verdict_on_the_default_chain_does_not_depend_on_the_seed(seed):
     ev = claims.Evidence(summary=pd.DataFrame(), convergence=pd.DataFrame(columns=["scenario"]),
                          identities=pd.DataFrame(), exact_checks=pd.DataFrame(), iid=table, variances={})
     out = claims.iid_check(ev, ["bce_markov", "bern"])
-    assert out["verdict"] == "partly holds", out["detail"]
+    assert out["verdict"] == "refuted", out["detail"]
+    assert out["scenario"] == "bce_markov" and "Pearson misses it" in out["scenarios"]
     assert out["exact"] == 0.05 and out["ci_low"] < out["estimate"] < out["ci_high"]
 
 

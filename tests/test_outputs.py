@@ -10,7 +10,7 @@ import scipy.stats
 from latex import compile_tex
 
 from common import GAN
-from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
+from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
 from mcloss.maths.numerics import polynomial
 from mcloss.outputs.figures.clt import clt_figure, overflow_counts
 from mcloss.outputs.figures.convergence import convergence_figure
@@ -22,7 +22,9 @@ from mcloss.outputs.formatting import DASH, latex_escape, with_mcse
 from mcloss.outputs.markdown_html import to_html
 from mcloss.outputs.paper import (
     DEFAULT_COLUMNS,
+    SHORT_VERDICTS,
     VERDICT_COLUMNS,
+    VERDICT_LEGEND,
     check_columns,
     check_config,
     latex_layout,
@@ -111,16 +113,26 @@ def test_convergence_view_is_compact_drops_identity_duplicates_and_prints_no_ci_
     (SLOWER, "1.001", False, "-0.33 [-0.36, -0.30] (IQR)"),
     (NO_LIMIT, DASH, False, "-0.51 [-0.55, -0.47]"),
     (DEGENERATE, "1.001", False, DASH),
+    (ELSEWHERE, "1.0010 ± 0.0012", True, "-0.49 [-0.52, -0.46] (EmpSE)"),
 ])
 def test_convergence_view_prints_by_the_verdict(verdict, estimate, coverage, rate):
     # The same numbers under each verdict: an MCSE and a coverage only with a finite variance, the IQR slope
-    # where the verdict reads it (a constant rule would print one of these rows wrongly).
+    # where the verdict reads it, the EmpSE slope for a wrong limit (a constant rule would print one wrongly).
     row = convergence_frame().iloc[[0]].assign(
-        verdict=verdict, verdict_slope_of="iqr" if verdict == SLOWER else "rmse",
-        iqr_slope=-0.33, iqr_slope_ci_low=-0.36, iqr_slope_ci_high=-0.30)
+        verdict=verdict, verdict_slope_of={SLOWER: "iqr", ELSEWHERE: "emp_se"}.get(verdict, "rmse"),
+        iqr_slope=-0.33, iqr_slope_ci_low=-0.36, iqr_slope_ci_high=-0.30, emp_se_slope=-0.49,
+        emp_se_slope_ci_low=-0.52, emp_se_slope_ci_high=-0.46)
     view = convergence_view(row).iloc[0]
     assert view["estimate ± MCSE"] == estimate and view["slope [95% CI]"] == rate
     assert (view["coverage [Wilson]"] != DASH) == coverage and view["verdict"] == verdict
+
+
+def test_a_wrong_limit_without_a_variance_prints_no_mcse_or_coverage():
+    row = convergence_frame().iloc[[0]].assign(verdict=ELSEWHERE, verdict_slope_of="iqr", estimate_mcse=np.nan,
+                                               iqr_slope=-0.33, iqr_slope_ci_low=-0.36, iqr_slope_ci_high=-0.30)
+    view = convergence_view(row).iloc[0]
+    assert view["estimate ± MCSE"] == "1.001" and view["coverage [Wilson]"] == DASH
+    assert view["slope [95% CI]"] == "-0.33 [-0.36, -0.30] (IQR)"
 
 
 def test_latex_table_escapes_cells_header_and_caption():
@@ -168,6 +180,8 @@ def synthetic_verdicts():
         verdict_row("frozen", "bce", RANDOM_LIMIT, estimand="binary_cross_entropy", exact=float("nan")),
         verdict_row("equal", "value", DEGENERATE, mcse=0.0, estimate=0.7),
         verdict_row("short", "bce", INCONCLUSIVE, slope=-0.45),
+        verdict_row("shifted", "bce", ELSEWHERE, estimate=0.7200, mcse=0.0011),
+        verdict_row("shifted_heavy", "bce", ELSEWHERE, estimate=0.7200, mcse=float("nan"), slope=-0.3),
     ], columns=VERDICT_COLUMNS)
 
 
@@ -192,6 +206,15 @@ def test_paper_rows_print_ci_and_coverage_only_where_the_variance_is_finite():
     assert view.loc["gan_cauchy:bce", "verdict"] == NO_LIMIT
     # Degenerate: the exact value, no spread.
     assert view.loc["equal:value", "exact"] == "0.7" and view.loc["equal:value", "coverage [Wilson]"] == DASH
+    # Converges elsewhere: finite variance, so an MCSE and a coverage; its short name is in the legend.
+    assert view.loc["shifted:bce", "estimate ± MCSE"] == "0.7200 ± 0.0011"
+    assert view.loc["shifted:bce", "coverage [Wilson]"] == wilson_text(0.948)
+    assert view.loc["shifted:bce", "verdict"] == SHORT_VERDICTS[ELSEWHERE]
+    assert f"{SHORT_VERDICTS[ELSEWHERE]} = {ELSEWHERE}" in VERDICT_LEGEND
+    assert all(f"{short} = {full}" in VERDICT_LEGEND for full, short in SHORT_VERDICTS.items())
+    # ... found by the median rule (infinite variance, no MCSE): the bare estimate and no coverage.
+    assert view.loc["shifted_heavy:bce", "estimate ± MCSE"] == "0.72"
+    assert view.loc["shifted_heavy:bce", "coverage [Wilson]"] == DASH
 
 
 def test_paper_rows_follow_the_verdict_not_the_numbers():
@@ -300,12 +323,19 @@ def test_overview_standardised_error_only_with_finite_variance():
     assert z[0] == pytest.approx((0.7012 - 0.7) / 0.0011, rel=1e-12)
     assert np.isnan(z[3]) and np.isnan(z[4]) and np.isnan(z[6])   # slower, no limit, degenerate
     assert np.isnan(standardised_error(verdicts.iloc[[0]].assign(verdict=SLOWER)))[0]
+    shifted = verdicts.index[verdicts.verdict == ELSEWHERE][0]            # a wrong limit: its z is the finding
+    assert z[shifted] == pytest.approx((0.7200 - 0.7) / 0.0011, rel=1e-12)
 
 
 def test_overview_figure_marks_rows_and_has_no_overlapping_text():
     fig = overview_figure(synthetic_verdicts(), "overview (R = 50 replicates, seed 1)")
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     assert NO_LIMIT in texts and RANDOM_LIMIT in texts
+    # A wrong limit gets its own marker (a filled triangle) and legend entry, not its verdict's name as text.
+    assert ELSEWHERE not in texts and f"{ELSEWHERE} (EmpSE slope)" in texts
+    markers = [line.get_marker() for line in fig.axes[0].get_lines()]
+    assert markers.count("v") == int((synthetic_verdicts().verdict == ELSEWHERE).sum()) == 2
+    assert "— no variance" in texts and "— MCSE 0" not in texts      # the wrong limit without an MCSE
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "gan_ok: bce" in labels and "gan_discriminator" in labels and "binary_cross_entropy" in labels
     assert text_overlaps(fig) == []

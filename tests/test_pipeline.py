@@ -10,7 +10,7 @@ import scipy.stats
 import yaml
 
 from common import snakemake
-from mcloss.evidence.summarise import SUMMARY_COLUMNS
+from mcloss.evidence.summarise import CONVERGENCE_COLUMNS, SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +57,7 @@ def test_tables_and_figures_are_written(results):
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert set(summary.scenario) == {"unseen", "optimal"}
     assert (summary.replicates == 30).all()
+    assert list(pd.read_csv(results / "tables" / "convergence.csv").columns) == CONVERGENCE_COLUMNS
     for table in ("summary", "convergence", "identities", "exact_checks"):
         for ext in ("csv", "md", "tex")[: 2 if table == "summary" else 3]:
             assert (results / "tables" / f"{table}.{ext}").stat().st_size > 0
@@ -154,11 +155,16 @@ def test_iid_rates_coverage_table_and_zip_plots_are_written(results):
 
 
 def test_verdicts_and_summary_page_are_written_without_claim_scenarios(results):
-    from mcloss.judge.verdicts import COLUMNS, VERDICTS
+    from mcloss.judge.verdicts import COLUMNS, VERDICTS, WITH_VARIANCE, Z_LIMIT
 
     table = pd.read_csv(results / "verdicts.csv")
     assert list(table.columns) == COLUMNS
     assert set(table.scenario) == {"unseen", "optimal"} and set(table.verdict) <= set(VERDICTS)
+    # The detectable bias: 4 MCSE at the largest n where the verdict has a variance, empty elsewhere.
+    with_variance = table.verdict.isin(WITH_VARIANCE)
+    assert with_variance.any()
+    assert np.allclose(table.detectable_bias[with_variance], Z_LIMIT * table.estimate_mcse[with_variance], rtol=1e-12)
+    assert table.detectable_bias[~with_variance].isna().all()
     page = (results / "SUMMARY.md").read_text()
     assert page.startswith("# What this run found") and "`unseen`" in page and "`optimal`" in page
     assert "figures/unseen/convergence.png" in page and "every claim is `not run`" in page

@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+import yaml
 
-from common import GAN, assert_one_line_error, first_problem
+from common import GAN, ROOT, SCHEMA, assert_one_line_error, first_problem
 from mcloss.errors import ConfigError
 from mcloss.estimands import build
 from mcloss.estimands.base import TermStats
 from mcloss.evidence.efficiency import efficiency_table
 from mcloss.judge import plan_claims
-from mcloss.judge.claim_rules import Evidence
+from mcloss.judge.claim_rules import LEVEL, Evidence, power_to_exclude_one, replicates_for_power
+from mcloss.judge.verdicts import CONVERGES, ELSEWHERE, SLOWER
 from mcloss.laws.inversion import AntitheticSampler, MarkovAntitheticSampler, SobolSampler, inversion
 from mcloss.laws.plan_exact import quantity_variances, term_factors
 from mcloss.laws.plans import Planned, check_plans, plan
@@ -322,45 +324,122 @@ def test_efficiency_is_relative_to_the_iid_point():
     assert row.relative_efficiency_mcse == pytest.approx(row.relative_efficiency * math.hypot(0.1, 0.1))
 
 
-def plan_evidence(ratio_anti, exact_anti, slope_high=-1.0):
+def plan_evidence(ratio_anti, exact_anti, slope=(-1.1, -1.0), replicates=100, iid_variance=1.0, verdicts=None,
+                  var_finite=True):
+    """iid, anti and sobol points; anti's n Var is ratio_anti times iid's, on ``replicates`` replicates each."""
     n = np.array([1000, 10000])
     base = 1e-2 / np.sqrt(n)
     summary = pd.concat([
         summary_rows("iid", "q", n, base),
         summary_rows("anti", "q", n, base * math.sqrt(ratio_anti)),
         summary_rows("sobol", "q", n, base / n**0.5),
-    ], ignore_index=True)
+    ], ignore_index=True).assign(replicates=replicates)
+    verdicts = {"iid": CONVERGES, "anti": CONVERGES, "sobol": CONVERGES, **(verdicts or {})}
     conv = pd.DataFrame([{"scenario": s, "quantity": "q", "exact": 1.0, "estimate": 1.0, "estimate_mcse": 1e-4,
-                          "ci_low": 0.9998, "ci_high": 1.0002, "z_score": 0.0, "n_max": 10000,
-                          "slope": -1.05 if s == "sobol" else -0.5, "slope_ci_low": -1.1 if s == "sobol" else -0.55,
-                          "slope_ci_high": slope_high if s == "sobol" else -0.45, "fit_min_n": 100}
+                          "ci_low": 0.9998, "ci_high": 1.0002, "z_score": 0.0, "n_max": 10000, "replicates": replicates,
+                          "slope": -1.05 if s == "sobol" else -0.5, "slope_ci_low": slope[0] if s == "sobol" else -0.55,
+                          "slope_ci_high": slope[1] if s == "sobol" else -0.45, "fit_min_n": 100,
+                          "verdict": verdicts[s], "reason": "synthetic", "mean_finite": True, "var_finite": var_finite}
                          for s in ("iid", "anti", "sobol")])
     empty = pd.DataFrame(columns=["scenario"])
     return Evidence(summary=summary, convergence=conv, identities=empty, exact_checks=empty, iid=empty,
-                    variances={"iid": {"q": 1.0}, "anti": {"q": exact_anti}, "sobol": {"q": float("nan")}})
+                    variances={"iid": {"q": iid_variance}, "anti": {"q": exact_anti * iid_variance},
+                               "sobol": {"q": float("nan")}})
 
 
-def test_factor_claims_flip_with_the_data():
-    agree = plan_claims.antithetic_factor(plan_evidence(0.5, 0.5), ["iid", "anti"])
-    assert agree["verdict"] == "holds"
-    off = plan_claims.antithetic_factor(plan_evidence(0.5, 0.8), ["iid", "anti"])
-    assert off["verdict"] == "refuted"
-    assert plan_claims.antithetic_factor(plan_evidence(0.5, float("nan")), ["iid", "anti"])["verdict"] == \
-        "inconclusive"
+FACTOR_CASES = {
+    # (measured ratio, exact factor, keywords of plan_evidence): verdict
+    "agrees": ((0.5, 0.5, {"replicates": 200}), "holds"),
+    "excludes the exact factor": ((0.5, 0.9, {}), "refuted"),
+    "a loss where theory says a gain": ((1.2, 0.5, {}), "refuted"),
+    "no exact factor": ((0.5, float("nan"), {}), "inconclusive"),
+    "too few replicates to tell 0.45 from 1": ((0.7, 0.45, {"replicates": 20}), "inconclusive"),
+    "within the band, interval contains 1": ((0.9, 0.889, {}), "holds"),
+    "infinite iid variance": ((0.5, 0.5, {"iid_variance": float("inf")}), "premise not met"),
+    "slower than n^-1/2": ((0.5, 0.5, {"verdicts": {"iid": SLOWER}}), "premise not met"),
+}
 
 
-def test_negative_control_flips_with_the_data():
-    assert plan_claims.antithetic_negative_control(plan_evidence(2.0, 2.0), ["iid", "anti"])["verdict"] == "holds"
-    assert plan_claims.antithetic_negative_control(plan_evidence(0.5, 2.0), ["iid", "anti"])["verdict"] == \
-        "refuted"
-    assert plan_claims.antithetic_negative_control(plan_evidence(0.5, 0.5), ["iid", "anti"])["verdict"] == \
-        "inconclusive"
+@pytest.mark.parametrize("case", FACTOR_CASES)
+def test_factor_claims_reach_each_word(case):
+    (ratio, exact, kw), word = FACTOR_CASES[case]
+    row = plan_claims.antithetic_factor(plan_evidence(ratio, exact, **kw), ["iid", "anti"])
+    assert row["verdict"] == word, row["detail"]
+    assert bool(row["settle"]) == (word == "inconclusive")
+    if word in ("holds", "refuted"):
+        # The headline is the measured ratio with its F interval (one pair: at LEVEL), printed in the detail.
+        r = kw.get("replicates", 100)
+        q = scipy.stats.f.ppf(1 - (1 - LEVEL) / 2, r - 1, r - 1)
+        assert row["estimate"] == pytest.approx(ratio) and row["exact"] == pytest.approx(exact)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ratio / q, ratio * q), rel=1e-9)
+        assert f"[{ratio / q:.4g}, {ratio * q:.4g}]" in row["detail"]
+        assert f"{100 * LEVEL:g}% interval" in row["detail"]
+    if case.startswith("too few"):
+        needed = replicates_for_power(0.45)
+        assert f"R >= {needed:.0f}" in row["settle"] and needed > 20
+        again = plan_claims.antithetic_factor(plan_evidence(0.45, 0.45, replicates=int(needed)), ["iid", "anti"])
+        assert again["verdict"] == "holds" and "excludes 1" in again["detail"]
 
 
-def test_rqmc_rate_flips_with_the_slope():
-    fast = plan_claims.rqmc_rate(plan_evidence(1.0, 1.0, slope_high=-1.0), ["sobol", "iid"])
-    assert fast["verdict"] == "holds" and "RMSE iid / sobol" in fast["detail"]
-    assert plan_claims.rqmc_rate(plan_evidence(1.0, 1.0, slope_high=-0.6), ["sobol"])["verdict"] == "refuted"
+def test_a_constant_factor_rule_fails_the_cases(monkeypatch):
+    for word in ("holds", "refuted", "inconclusive"):
+        monkeypatch.setattr(plan_claims, "ratio_verdict", lambda exact, measured, word=word: (word, "x"))
+        wrong = [case for case, ((ratio, exact, kw), expected) in FACTOR_CASES.items()
+                 if plan_claims.antithetic_factor(plan_evidence(ratio, exact, **kw), ["iid", "anti"])["verdict"]
+                 != expected]
+        assert wrong, word
+
+
+def test_several_pairs_hold_together_at_the_claims_level():
+    ev = plan_evidence(0.5, 0.5)
+    row = plan_claims.control_variate_factor(ev, ["iid", "anti", "iid", "anti"])
+    each = 1 - (1 - LEVEL) / 2                       # two pairs: each at 1 - (1 - LEVEL) / 2 (Bonferroni)
+    q = scipy.stats.f.ppf(1 - (1 - each) / 2, 99, 99)
+    assert row["verdict"] == "holds" and row["ci_high"] == pytest.approx(0.5 * q, rel=1e-9)
+    assert f"{100 * each:g}% interval" in row["detail"] and row["scenarios"] == "anti: holds; anti: holds"
+
+
+def test_power_the_default_config_buys():
+    # The R per point with which a factor of 1/2 or 2 is told from 1 with probability 0.99: from F quantiles.
+    for pairs in (1, 2):
+        level, needed = plan_claims.pair_level(pairs), plan_claims.replicates_needed(pairs)
+        for factor in (0.5, 2.0):
+            assert power_to_exclude_one(factor, needed, needed, level) >= 0.99
+        assert min(power_to_exclude_one(f, needed - 1, needed - 1, level) for f in (0.5, 2.0)) < 0.99
+    assert plan_claims.replicates_needed(2) > 100     # the old default (100 per point) was short
+    # Every (iid, plan) point the default claims read runs at least that many replicates.
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    defaults = yaml.safe_load(open(SCHEMA))["properties"]["claims"]["properties"]
+    for claim_id in ("antithetic-factor", "control-variate-factor", "antithetic-negative-control"):
+        points = config.get("claims", {}).get(claim_id, defaults[claim_id]["default"])
+        needed = plan_claims.replicates_needed(len(points) // 2)
+        for point in points:
+            sweep = config["sweeps"][point.split("__")[0]]
+            assert sweep.get("replicates", config["replicates"]) >= needed, (claim_id, point)
+
+
+@pytest.mark.parametrize("ratio, exact, kw, word", [
+    (2.0, 2.0, {"replicates": 200}, "holds"),
+    (0.5, 2.0, {}, "refuted"),                      # the data show a gain
+    (0.5, 0.5, {}, "premise not met"),              # the exact factor promises a gain: no negative control
+    (1.4, 2.0, {"replicates": 20}, "inconclusive"),   # contains 1 and 2: too few replicates
+])
+def test_negative_control_reaches_each_word(ratio, exact, kw, word):
+    row = plan_claims.antithetic_negative_control(plan_evidence(ratio, exact, **kw), ["iid", "anti"])
+    assert row["verdict"] == word, row["detail"]
+
+
+@pytest.mark.parametrize("slope, kw, word", [
+    ((-1.1, -1.0), {}, "holds"),
+    ((-0.7, -0.6), {}, "refuted"),                  # the whole CI slower than n^-0.9
+    ((-1.0, -0.8), {}, "inconclusive"),             # straddles -0.9
+    ((-1.1, -1.0), {"verdicts": {"sobol": ELSEWHERE}}, "refuted"),
+    ((-1.1, -1.0), {"var_finite": False}, "premise not met"),
+])
+def test_rqmc_rate_reaches_each_word(slope, kw, word):
+    row = plan_claims.rqmc_rate(plan_evidence(1.0, 1.0, slope=slope, **kw), ["sobol", "iid"])
+    assert row["verdict"] == word, row["detail"]
+    assert "RMSE iid / sobol" in row["detail"] and bool(row["settle"]) == (word == "inconclusive")
 
 
 def test_a_control_needs_a_finite_mean():

@@ -86,3 +86,88 @@ def test_identity_and_convergence_tables():
     # Quantities equal on every replicate share the bootstrap resamples, hence the interval.
     b = conv.set_index("quantity").loc["b"]
     assert b.slope_ci_low == a.slope_ci_low and b.slope_ci_high == a.slope_ci_high
+
+
+# --- hygiene: no MCSE, z, CI or coverage without a finite variance; exact checks that can fail ---------------
+def normal_sim(replicates=60, n=(1, 3, 10, 30, 100, 300, 1000), seed=9):
+    n = np.array(n)
+    rng = np.random.default_rng(seed)
+    a = 2.0 + rng.standard_normal((replicates, n.size)) / np.sqrt(n)
+    return Simulation(n=n, replicates=np.arange(replicates), estimate={"a": a}, se={"a": np.ones_like(a) / np.sqrt(n)},
+                      nonfinite={})
+
+
+FINITE = {"mean_finite": True, "var_finite": True, "expected_slope": -0.5}
+
+
+@pytest.mark.parametrize("info, blank", [
+    (FINITE, False), ({**FINITE, "var_finite": False, "expected_slope": -1 / 3}, True),
+    ({**FINITE, "var_finite": None}, True), ({**FINITE, "limit_kind": "random limit"}, True), (None, False)])
+def test_summary_and_convergence_tables_blank_variance_measures_without_a_finite_variance(info, blank):
+    from mcloss.evidence.summarise import CONVERGENCE_VARIANCE_COLUMNS, SUMMARY_VARIANCE_COLUMNS, summary_table
+
+    sim = normal_sim()
+    analysis = None if info is None else {"a": info}
+    summary = summary_table("s", "e", sim, [Quantity("a", "a", "a")], {"a": 2.0}, analysis)
+    assert summary[list(SUMMARY_VARIANCE_COLUMNS)].isna().all().all() == blank
+    assert summary[list(SUMMARY_VARIANCE_COLUMNS)].notna().all().all() == (not blank)
+    assert summary[["bias", "emp_se", "rmse"]].notna().all().all()        # what needs no variance stays
+    conv = convergence_table("s", sim, [Quantity("a", "a", "a")], {"a": 2.0}, 1, 50, 1, 2, analysis).iloc[0]
+    assert conv[list(CONVERGENCE_VARIANCE_COLUMNS)].isna().all() == blank
+    assert conv[list(CONVERGENCE_VARIANCE_COLUMNS)].notna().all() == (not blank)
+    # A detectable bias only where the verdict has a variance (var_finite True: n^-1/2 here).
+    assert np.isfinite(conv.detectable_bias) == (conv.verdict == "converges at n^-1/2")
+
+
+def test_the_earlier_checkpoint_is_a_decade_back_or_the_first_n():
+    from mcloss.evidence.summarise import earlier_index
+
+    assert earlier_index(np.array([1, 3, 10, 30, 100, 300, 1000])) == 4          # 100 = n_max / 10
+    assert earlier_index(np.array([1, 3, 10, 30, 99, 300, 1000])) == 4           # 99 <= 100
+    assert earlier_index(np.array([1, 3, 10, 30, 101, 300, 1000])) == 3          # 101 > 100: 30
+    assert earlier_index(np.array([50, 100, 200])) == 0 and earlier_index(np.array([7])) is None
+
+
+def test_convergence_rows_carry_the_earlier_z_and_the_emp_se_slope():
+    sim = normal_sim()
+    conv = convergence_table("s", sim, [Quantity("a", "a", "a")], {"a": 2.0}, 1, 50, 1, 2,
+                             {"a": FINITE}).iloc[0]
+    column = sim.estimate["a"][:, 4]                                             # n = 100
+    assert conv.n_earlier == 100
+    assert conv.estimate_earlier == pytest.approx(column.mean(), rel=1e-14)
+    assert conv.estimate_mcse_earlier == pytest.approx(column.std(ddof=1) / np.sqrt(60), rel=1e-12)
+    assert conv.z_score_earlier == pytest.approx((column.mean() - 2.0) / (column.std(ddof=1) / np.sqrt(60)), rel=1e-12)
+    assert conv.median_earlier == pytest.approx(np.median(column), rel=1e-14)
+    resample = bootstrap_index(60, 50, np.random.default_rng(0))
+    assert conv.emp_se_slope == pytest.approx(
+        rate_of_convergence(sim.estimate["a"], sim.n, float("nan"), 1, resample)["slope"], rel=1e-12)
+    # Without an exact value the EmpSE slope is the slope.
+    nan = convergence_table("s", sim, [Quantity("a", "a", "a")], {"a": float("nan")}, 1, 50, 1, 2).iloc[0]
+    assert (nan.emp_se_slope, nan.emp_se_slope_ci_low) == (nan.slope, nan.slope_ci_low)
+
+
+@pytest.mark.parametrize("value, reference, holds", [
+    (1.0, 1.0 + 1.9e-9, True), (1.0, 1.0 + 2.1e-9, False), (1.0, np.inf, False), (np.inf, np.inf, False),
+    (np.nan, 1.0, False), (1.0, np.nan, False)])
+def test_an_exact_check_holds_only_with_finite_values_within_tolerance(value, reference, holds):
+    from mcloss.estimands import ExactCheck
+    from mcloss.evidence.summarise import check_holds, exact_check_table
+
+    # The tolerance is relative to the reference, as the estimands set it: infinite for an infinite reference.
+    check = ExactCheck("c", value, reference, 1e-9 * (1.0 + abs(reference)), "a check")
+    assert check_holds(check) is holds
+    assert bool(exact_check_table("s", [check]).holds.iloc[0]) is holds
+
+
+@pytest.mark.parametrize("rule_verdict, blank", [("converges, slower than n^-1/2", True), ("no limit", True),
+                                                 ("converges at n^-1/2", False)])
+def test_the_convergence_table_blanks_variance_measures_where_the_verdict_has_none(monkeypatch, rule_verdict, blank):
+    from mcloss.evidence.summarise import CONVERGENCE_VARIANCE_COLUMNS
+    from mcloss.judge import convergence
+    from mcloss.judge.verdicts import Verdict
+
+    monkeypatch.setattr(convergence, "judge_quantity", lambda row: Verdict(rule_verdict, "rule", "iqr"))
+    conv = convergence_table("s", normal_sim(), [Quantity("a", "a", "a")], {"a": 2.0}, 1, 50, 1, 2,
+                             {"a": FINITE}).iloc[0]
+    assert conv[list(CONVERGENCE_VARIANCE_COLUMNS)].isna().all() == blank
+    assert conv[list(CONVERGENCE_VARIANCE_COLUMNS)].notna().all() == (not blank)

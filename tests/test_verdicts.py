@@ -19,7 +19,6 @@ from mcloss.laws.streams import scenario_key
 from mcloss.maths import tails
 from mcloss.maths.exact import expectation
 from mcloss.maths.grid import batch_grid
-from mcloss.outputs import pages
 from mcloss.simulate.engine import simulate
 
 T3_QUADRATIC = {**GAN, "data": {"dist": "t", "df": 3.0, "loc": 0.0, "scale": 1.0},
@@ -29,8 +28,11 @@ T3_QUADRATIC = {**GAN, "data": {"dist": "t", "df": 3.0, "loc": 0.0, "scale": 1.0
 def evidence(**overrides):
     """A convergence-table row of a quantity that converges at n^-1/2; overrides make it something else."""
     row = {"exact": 1.0, "estimate": 1.0002, "estimate_mcse": 1e-4, "n_max": 10**6, "max_emp_se": 0.1,
-           "slope": -0.5, "slope_ci_low": -0.52, "slope_ci_high": -0.48, "iqr_slope": -0.5,
+           "unit": "nats", "slope": -0.5, "slope_ci_low": -0.52, "slope_ci_high": -0.48, "emp_se_slope": -0.5,
+           "emp_se_slope_ci_low": -0.52, "emp_se_slope_ci_high": -0.48, "iqr_slope": -0.5,
            "iqr_slope_ci_low": -0.53, "iqr_slope_ci_high": -0.47, "median": 1.0, "iqr": 0.01,
+           "n_earlier": 10**5, "estimate_earlier": 1.0002, "estimate_mcse_earlier": 10**-4 * 10**0.5,
+           "median_earlier": 1.0, "iqr_earlier": 0.01 * 10**0.5,
            "mean_finite": True, "var_finite": True, "expected_slope": -0.5, "declared_bias": 0.0,
            "limit_kind": "", "limit_reason": "", "tails_reason": "bounded terms", "unresolved": ""}
     row.update(overrides)
@@ -44,12 +46,70 @@ def verdict(**overrides):
 # --- converges at n^-1/2 --------------------------------------------------------
 def test_finite_variance_converges_and_flips_when_the_estimate_is_off():
     assert verdict() == v.CONVERGES
-    assert verdict(estimate=1.0005) == v.INCONCLUSIVE                    # 5 MCSE from the limit
+    assert verdict(estimate=1.0005) == v.ELSEWHERE                       # 5 MCSE from the limit, 1.6 before
+    assert verdict(estimate=1.0005, n_earlier=float("nan")) == v.INCONCLUSIVE  # no growth to see
 
 
 def test_a_rate_faster_than_theory_is_accepted_a_slower_one_is_not():
     assert verdict(slope=-1.0, slope_ci_low=-1.05, slope_ci_high=-0.95) == v.CONVERGES
     assert verdict(slope=-0.2, slope_ci_low=-0.25, slope_ci_high=-0.15) == v.INCONCLUSIVE
+
+
+def test_converges_needs_a_slope_ci_that_reaches_root_n_and_excludes_a_flat_line():
+    # The audit's case: slope -0.05 with CI [-0.48, 0.17] reaches -1/2 but does not exclude a flat line.
+    wide = v.judge_quantity(evidence(slope=-0.05, slope_ci_low=-0.48, slope_ci_high=0.17))
+    assert wide.verdict == v.INCONCLUSIVE and "flat line" in wide.reason
+    # Each end flips the verdict on its own, at its threshold.
+    assert verdict(slope_ci_low=-0.6, slope_ci_high=v.NO_SHRINK - 0.01) == v.CONVERGES
+    assert verdict(slope_ci_low=-0.6, slope_ci_high=v.NO_SHRINK) == v.INCONCLUSIVE
+    assert verdict(slope_ci_low=v.RATE_EDGE, slope_ci_high=-0.3) == v.CONVERGES
+    assert verdict(slope_ci_low=v.RATE_EDGE + 0.01, slope_ci_high=-0.3) == v.INCONCLUSIVE
+
+
+def test_converges_reports_the_bias_it_could_have_detected_in_the_quantitys_unit():
+    row = evidence(estimate_mcse=3e-5, estimate=1.00001, unit="squared units of y")
+    found = v.judge_quantity(row)
+    detectable = v.Z_LIMIT * 3e-5
+    assert found.verdict == v.CONVERGES
+    assert f"a bias above {detectable:.2g} squared units of y would have been detected" in found.reason
+    assert v.detectable_bias(v.CONVERGES, 3e-5) == pytest.approx(detectable, rel=1e-15)
+    assert v.detectable_bias(v.ELSEWHERE, 3e-5) == pytest.approx(detectable, rel=1e-15)
+    assert math.isnan(v.detectable_bias(v.SLOWER, 3e-5)) and math.isnan(v.detectable_bias(v.INCONCLUSIVE, 3e-5))
+
+
+# --- converges elsewhere --------------------------------------------------------
+def elsewhere(**overrides):
+    """8 MCSE from exact at n_max, 8 / sqrt(10) at n_max / 10 (a fixed bias): a wrong limit."""
+    row = dict(estimate=1.0008, estimate_earlier=1.0008, slope=-0.3, slope_ci_low=-0.4, slope_ci_high=-0.2)
+    return v.judge_quantity(evidence(**{**row, **overrides}))
+
+
+def test_a_fixed_bias_with_a_shrinking_spread_converges_elsewhere_with_its_distance():
+    found = elsewhere()
+    assert found.verdict == v.ELSEWHERE and found.slope_of == "emp_se"
+    assert "8.0 MCSE" in found.reason and "estimate 1.0008" in found.reason and "exact 1" in found.reason
+    assert "2.53" in found.reason                                            # z at the earlier n: 8 / sqrt(10)
+    # |z| that does not grow with n (here it shrinks: an undeclared O(1/n) bias) is not a wrong limit.
+    assert elsewhere(estimate_earlier=1.0 + 9 * 10**-4 * 10**0.5).verdict == v.INCONCLUSIVE
+    assert elsewhere(n_earlier=float("nan")).verdict == v.INCONCLUSIVE                  # no earlier checkpoint
+    # The spread (EmpSE) must shrink like n^-1/2 both ways.
+    assert elsewhere(emp_se_slope_ci_high=v.NO_SHRINK).verdict == v.INCONCLUSIVE
+    assert elsewhere(emp_se_slope_ci_low=v.RATE_EDGE + 0.01).verdict == v.INCONCLUSIVE
+    # Within Z_LIMIT MCSE at n_max it is not elsewhere (here: inconclusive on the rate only).
+    near = elsewhere(estimate=1.0 + v.Z_LIMIT * 1e-4)
+    assert near.verdict == v.INCONCLUSIVE and "MCSE from exact" not in near.reason
+
+
+def test_the_declared_bias_is_subtracted_at_each_n_before_comparing_z():
+    # b = -0.5: exact + b/n at n = 10^3 and 10^4; the estimate is 2 MCSE off at 10^3 and 8 MCSE off at 10^4.
+    b, mcse, mcse_earlier = -0.5, 1e-5, 1e-5 * 10**0.5
+    row = dict(exact=0.0, n_max=10**4, n_earlier=10**3, declared_bias=b / 10**4, estimate_mcse=mcse,
+               estimate=b / 10**4 + 8 * mcse, estimate_mcse_earlier=mcse_earlier,
+               estimate_earlier=b / 10**3 + 2 * mcse_earlier)
+    assert v.judge_quantity(evidence(**row)).verdict == v.ELSEWHERE
+    # 2 MCSE is the gap to exact + b/10^3: reading it against b/10^4 instead, |z| would fall (-14.6 -> 8).
+    assert v.judge_quantity(evidence(**{**row, "estimate_earlier": b / 10**4 + 9 * mcse_earlier})).verdict \
+        == v.INCONCLUSIVE
 
 
 def test_a_declared_bias_is_what_the_estimate_is_judged_against():
@@ -91,7 +151,7 @@ def test_infinite_variance_converges_slower_and_flips_on_rate_and_location():
                iqr_slope_ci_high=-0.26, median=1.01, iqr=0.05)
     assert verdict(**row) == v.SLOWER
     assert verdict(**{**row, "iqr_slope_ci_low": -0.1, "iqr_slope_ci_high": 0.1}) == v.INCONCLUSIVE   # no rate
-    assert verdict(**{**row, "median": 1.2}) == v.INCONCLUSIVE                                        # 4 IQR off
+    assert verdict(**{**row, "median": 1.2}, n_earlier=float("nan")) == v.INCONCLUSIVE                # 4 IQR off
     # A tail index near 1 expects a nearly flat IQR: a flat one must still not pass as converging.
     near_one = {**row, "expected_slope": -0.05, "iqr_slope": 0.0, "iqr_slope_ci_low": -0.1}
     assert verdict(**{**near_one, "iqr_slope_ci_high": 0.08}) == v.INCONCLUSIVE
@@ -100,8 +160,35 @@ def test_infinite_variance_converges_slower_and_flips_on_rate_and_location():
     assert "no CI, z or coverage" in reason and "z =" not in reason
 
 
+def test_slower_needs_the_iqr_rate_to_agree_with_theory_both_ways():
+    row = dict(var_finite=False, expected_slope=-1 / 3, term_tail_index=1.5, iqr_slope=-0.33, median=1.01,
+               iqr=0.05, iqr_slope_ci_low=-0.6)
+    edge = -1 / 3 - v.RATE_MARGIN
+    assert verdict(**row, iqr_slope_ci_high=edge + 1e-6) == v.SLOWER
+    # Clearly faster than the declared tails allow: a contradiction of the premise, not a pass.
+    faster = v.judge_quantity(evidence(**row, iqr_slope_ci_high=edge - 1e-6))
+    assert faster.verdict == v.INCONCLUSIVE and "contradict the declared term tail index 1.5" in faster.reason
+    # Slower than theory: the CI's lower end must reach expected + margin.
+    slow = {**row, "iqr_slope_ci_high": -0.05}
+    assert verdict(**{**slow, "iqr_slope_ci_low": -1 / 3 + v.RATE_MARGIN - 1e-6}) == v.SLOWER
+    assert verdict(**{**slow, "iqr_slope_ci_low": -1 / 3 + v.RATE_MARGIN + 1e-6}) == v.INCONCLUSIVE
+
+
+def test_slower_median_settling_away_converges_elsewhere_only_if_the_distance_grows():
+    row = dict(var_finite=False, expected_slope=-1 / 3, iqr_slope=-0.33, iqr_slope_ci_low=-0.4,
+               iqr_slope_ci_high=-0.26, median=1.2, iqr=0.05, n_earlier=10**5, iqr_earlier=0.1)
+    assert verdict(**row, median_earlier=1.2) == v.ELSEWHERE                    # 4 IQR now, 2 IQR before
+    assert verdict(**row, median_earlier=1.6) == v.INCONCLUSIVE                 # 6 IQR before: not growing
+    assert verdict(**row, median_earlier=float("nan")) == v.INCONCLUSIVE
+    assert verdict(**{**row, "median": 1.0 + 0.99 * v.IQR_LIMIT * 0.05}, median_earlier=1.0) == v.SLOWER
+    assert verdict(**{**row, "median": 1.0 + 1.01 * v.IQR_LIMIT * 0.05}, median_earlier=1.0) == v.ELSEWHERE
+
+
 def test_unresolved_tails_or_exact_value_are_inconclusive():
     assert verdict(mean_finite=None, var_finite=None) == v.INCONCLUSIVE
+    # A finite mean with an unresolved variance gets no n^-1/2 verdict (and so no MCSE, CI or z).
+    unresolved = v.judge_quantity(evidence(var_finite=None))
+    assert unresolved.verdict == v.INCONCLUSIVE and "E term^2 is unresolved" in unresolved.reason
     assert verdict(exact=float("nan"), unresolved="quadrature did not converge") == v.INCONCLUSIVE
 
 
@@ -109,6 +196,7 @@ def test_claim_status_maps_the_vocabulary():
     assert v.claim_status([v.CONVERGES, v.SLOWER, v.DEGENERATE]) == "holds"
     assert v.claim_status([v.CONVERGES, v.NO_LIMIT]) == "refuted"
     assert v.claim_status([v.CONVERGES, v.RANDOM_LIMIT]) == "refuted"
+    assert v.claim_status([v.CONVERGES, v.ELSEWHERE]) == "refuted"
     assert v.claim_status([v.CONVERGES, v.INCONCLUSIVE]) == "inconclusive"
     assert v.claim_status([]) == "inconclusive"
 
@@ -210,6 +298,79 @@ def convergence(name, spec, replicates, n_max, seed=5):
                                        analysis, estimand.name)
 
 
+BCE = {"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}
+
+
+def shifted(spec, term, shift):
+    """The estimand of ``spec`` with ``shift`` added to every per-sample ``term``: a bias the exact value lacks."""
+    estimand = build(spec, "s")
+    terms = estimand.terms
+
+    def biased(stream, sample):
+        out = dict(terms(stream, sample))
+        out[term] = out[term] + shift
+        return out
+
+    estimand.terms = biased
+    return estimand
+
+
+def judged(estimand, replicates, n_min, n_max, seed=5, checks=()):
+    key = scenario_key("s")
+    sim = simulate(estimand, batch_grid(n_min, n_max, 6, estimand.batch_unit), range(replicates), seed, key)
+    return convergence_table("s", sim, estimand.quantities, estimand.exact(), 100, 200, seed, key,
+                             tails.quantity_analysis(estimand), estimand.name, checks=checks).set_index("quantity")
+
+
+def test_an_injected_bias_is_a_wrong_limit_once_it_exceeds_the_detectable_bias():
+    clean = judged(build(BCE, "s"), 200, 1, 100_000).loc["ce2"]
+    assert clean.verdict == v.CONVERGES
+    detectable = clean.detectable_bias
+    assert detectable == pytest.approx(v.Z_LIMIT * clean.estimate_mcse, rel=1e-15)
+    assert f"a bias above {detectable:.2g} nats would have been detected" in clean.reason
+    below = judged(shifted(BCE, "ce2", detectable / 4), 200, 1, 100_000)
+    assert below.loc["ce2", "verdict"] == v.CONVERGES
+    for factor in (2.0, 100.0):      # at 100x the RMSE levels off at the bias: the EmpSE's rate still shows
+        found = judged(shifted(BCE, "ce2", factor * detectable), 200, 1, 100_000)
+        row = found.loc["ce2"]
+        assert row.verdict == v.ELSEWHERE, row.reason
+        assert f"{(row.estimate - row.exact) / row.estimate_mcse:.1f} MCSE" in row.reason
+        assert row.detectable_bias == pytest.approx(v.Z_LIMIT * row.estimate_mcse, rel=1e-15)
+        assert found.loc["bce", "verdict"] == v.CONVERGES           # the unshifted quantity is untouched
+    assert row.slope_ci_high > v.NO_SHRINK                          # ... where the RMSE test alone fails
+
+
+def test_a_short_grid_of_ten_replicates_gets_no_root_n_verdict_without_a_slope_ci_below_flat():
+    table = pd.concat([judged(build(GAN, "s"), 10, 1, 30, seed=seed) for seed in (4, 7)])
+    converges = table.verdict == v.CONVERGES
+    assert (table.slope_ci_high[converges] < v.NO_SHRINK).all()
+    # Rows a one-sided rule (lower end <= -0.45, |z| <= 4) would have passed; their CI reaches a flat line.
+    one_sided = (table.slope_ci_low <= v.RATE_EDGE) & (table.z_score.abs() <= v.Z_LIMIT)
+    wide = one_sided & (table.slope_ci_high >= v.NO_SHRINK)
+    assert wide.any() and (table.verdict[wide] == v.INCONCLUSIVE).all()
+    assert all("flat line" in reason for reason in table.reason[wide])
+
+
+def test_a_failed_exact_check_makes_every_verdict_on_an_exact_value_inconclusive():
+    from mcloss.estimands import ExactCheck
+
+    frozen = {"estimand": "binary_cross_entropy", "labels": {"markov": {"stay1": 1.0, "stay0": 1.0}},
+              "model": {"p": 0.6}}
+    fine = ExactCheck("fine", 1.0, 1.0 + 1e-13, 1e-12, "agrees")
+    infinite = ExactCheck("infinite_reference", 1.0, math.inf, 1e-9 * (1 + math.inf), "reference diverges")
+    for spec in (BCE, frozen):
+        table = judged(build(spec, "s"), 20, 1, 1000)
+        assert (judged(build(spec, "s"), 20, 1, 1000, checks=[fine]).verdict == table.verdict).all()
+        failed = judged(build(spec, "s"), 20, 1, 1000, checks=[fine, infinite])
+        rests = table.verdict.isin(v.RESTS_ON_EXACT)
+        assert rests.any()
+        assert (failed.verdict[rests] == v.INCONCLUSIVE).all()
+        assert all("infinite_reference" in r and "fine" not in r.split(";")[0] for r in failed.reason[rests])
+        assert (failed.verdict[~rests] == table.verdict[~rests]).all()
+        assert failed.detectable_bias[rests].isna().all()
+    assert (table.verdict == v.RANDOM_LIMIT).any()         # the frozen chain: random limits keep their verdict
+
+
 def test_t3_quadratic_simulation_is_slower_with_no_interval():
     table = convergence("t3", T3_QUADRATIC, 50, 10_000).set_index("quantity")
     assert table.loc["bce", "verdict"] == v.SLOWER, table.loc["bce", "reason"]
@@ -225,6 +386,8 @@ def test_labels_at_one_half_converge_with_the_declared_bias():
 
 
 def test_verdict_table_has_the_promised_columns_and_a_summary_without_claims():
+    from mcloss.outputs import pages
+
     table = findings.verdict_table(convergence("t3", T3_QUADRATIC, 20, 1000))
     assert list(table.columns) == v.COLUMNS
     assert table.loc[table.quantity == "bce", "estimate_mcse"].isna().all()

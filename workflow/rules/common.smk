@@ -60,6 +60,11 @@ IID_SETTINGS = {
     "lags": config["analysis"]["iid_lags"],
     "bins": 50,
 }
+# The data's check of the declared tails (rules summarise, sweep_points: mcloss.evidence.tail_index).
+TAIL_SETTINGS = {
+    "replicates": config["analysis"]["tail_replicates"],
+    "samples": config["analysis"]["tail_samples"],
+}
 TABLES = ["summary", "convergence", "identities", "exact_checks"]
 
 

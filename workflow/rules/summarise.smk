@@ -31,6 +31,7 @@ rule summarise:
         replicates=lambda wildcards: replicates(wildcards.scenario),
         slope_min_n=config["analysis"]["slope_min_n"],
         bootstrap=config["analysis"]["bootstrap"],
+        tails=TAIL_SETTINGS,
         iid=IID_SETTINGS,
     script:
         "../scripts/summarise.py"

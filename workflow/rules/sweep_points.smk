@@ -27,5 +27,6 @@ for _sweep, _start, _points in sweep_point_groups():
             chunk_size=config["chunk_size"],
             slope_min_n=config["analysis"]["slope_min_n"],
             bootstrap=config["analysis"]["bootstrap"],
+            tails=TAIL_SETTINGS,
         script:
             "../scripts/sweep_points.py"

@@ -12,6 +12,6 @@ p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakema
 estimand = build(p.spec, f"scenarios.{w.scenario}")
 jobs.write_exact(estimand, out.exact)
 jobs.summarise(w.scenario, estimand, inp.simulations, out.exact, out, p.slope_min_n, p.bootstrap, p.seed,
-               p.scenario_key)
+               p.scenario_key, tails=p.tails)
 jobs.iid_check(w.scenario, estimand, p.seed, p.scenario_key, p.replicates, p.iid["samples"], p.iid["alpha"],
                p.iid["bins"], p.iid["lags"], out.iid)

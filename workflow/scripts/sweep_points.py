@@ -24,4 +24,4 @@ for i, point in enumerate(p.points):
     jobs.write_exact(estimand, out.exact[i])
     tables = {table: out[table][i] for table in ("summary", "convergence", "identities", "exact_checks")}
     jobs.summarise(name, estimand, paths, out.exact[i], tables, p.slope_min_n, p.bootstrap, p.seed,
-                   point["scenario_key"])
+                   point["scenario_key"], tails=p.tails)

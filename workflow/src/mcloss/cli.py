@@ -13,8 +13,11 @@ R = lim n Var / (n E^2); the MCSE of a 95% coverage is sqrt(0.95 x 0.05 / R), so
 running estimates with the pipeline's own seed, grid and engine: the numbers are
 bit-identical to those in results/simulations/.
 
-A bad config or argument ends the command with one line naming the key and exit
-code 2, as the pipeline does before any job runs.
+A value that no quadrature settles is an empty cell, and the quantity's ``note``
+says which computation and why; the scenario's other values stay. A bad config or
+argument ends the command with one line naming the key and exit code 2, as the
+pipeline does before any job runs; any other failure is one line ``mcloss: ...``,
+exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from mcloss.errors import ConfigError
+from mcloss.pipeline.jobs import exact_values
 from mcloss.pipeline.project import Project
 from mcloss.simulate.engine import simulate
 
@@ -40,15 +45,22 @@ def _ceil(value: float) -> int:
     return math.ceil(value * (1 - 1e-12))
 
 
+def _settled(project: Project, name: str) -> tuple:
+    """The scenario's estimand, exact limits, lim n Var and unresolved notes (`mcloss.pipeline.jobs.exact_values`)."""
+    estimand = project.estimands[name]
+    return (estimand, *exact_values(estimand))
+
+
 def exact_table(project: Project, names: list[str]) -> pd.DataFrame:
+    """Exact limit and lim n Var per quantity; ``note`` says why a value no quadrature settled is empty."""
     rows = []
     for name in names:
-        estimand = project.estimands[name]
-        limits, variances = estimand.exact(), estimand.asymptotic_variance()
+        estimand, limits, variances, unresolved = _settled(project, name)
         for q in estimand.quantities:
             rows.append({"scenario": name, "quantity": q.name, "exact": limits.get(q.name, math.nan),
-                         "lim_n_var": variances.get(q.name, math.nan), "meaning": q.meaning})
-    return pd.DataFrame(rows)
+                         "lim_n_var": variances.get(q.name, math.nan), "meaning": q.meaning,
+                         "note": unresolved.get(q.name, "")})
+    return pd.DataFrame(rows, columns=["scenario", "quantity", "exact", "lim_n_var", "meaning", "note"])
 
 
 def plan_table(project: Project, names: list[str], target: float, n: int | None) -> pd.DataFrame:
@@ -56,24 +68,25 @@ def plan_table(project: Project, names: list[str], target: float, n: int | None)
     coverage_r = _ceil(NOMINAL * (1 - NOMINAL) / COVERAGE_MCSE**2)
     rows = []
     for name in names:
-        estimand = project.estimands[name]
+        estimand, limits, variances, unresolved = _settled(project, name)
         size = n if n is not None else project.grid(name)[-1]
-        limits, variances = estimand.exact(), estimand.asymptotic_variance()
         for q in estimand.quantities:
             exact, var = limits.get(q.name, math.nan), variances.get(q.name, math.nan)
             row = {"scenario": name, "quantity": q.name, "n": size, "target_mcse": target, "lim_n_var": var,
                    "replicates_bias": pd.NA, "replicates_coverage": pd.NA}
+            why = unresolved.get(q.name, "")
             if not math.isfinite(exact):
-                row["note"] = "no finite limit: no bias to estimate"
+                row["note"] = f"no replicate count: {why}" if why else "no finite limit: no bias to estimate"
             elif not math.isfinite(var):
-                row["note"] = "lim n Var infinite or unknown: no n^-1/2 rate, no replicate count"
+                row["note"] = (f"no replicate count: {why}" if why
+                               else "lim n Var infinite or unknown: no n^-1/2 rate, no replicate count")
             elif var == 0.0:
                 row["note"] = "degenerate: error O(1/n), not n^-1/2; no CLT interval"
             else:
                 # At least 2: an SE needs two replicates (the schema's minimum of `replicates`).
                 row["replicates_bias"] = max(_ceil(var / (size * target**2)), 2)
                 row["replicates_coverage"] = coverage_r
-                row["note"] = ""
+                row["note"] = why
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -147,24 +160,41 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _one_line(err: BaseException) -> str:
+    """An unexpected error as one line: its type and its message, whitespace folded."""
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _run(args) -> str:
+    project = Project.from_file(args.configfile)
+    if args.command == "exact":
+        return _show(exact_table(project, project.names(args.scenario, args.sweeps)), args.csv)
+    if args.command == "plan":
+        table = plan_table(project, project.names(args.scenario, args.sweeps), args.target_mcse, args.n)
+        return _show(table, args.csv)
+    project.names([args.scenario])
+    # Full precision (repr): the values compare equal to the pipeline's .npz ones.
+    text = replay_table(project, args.scenario, args.replicate).to_csv(index=False)
+    if args.out:
+        Path(args.out).write_text(text)
+        text = f"wrote {args.out}\n"
+    return text
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        project = Project.from_file(args.configfile)
-        if args.command == "exact":
-            text = _show(exact_table(project, project.names(args.scenario, args.sweeps)), args.csv)
-        elif args.command == "plan":
-            table = plan_table(project, project.names(args.scenario, args.sweeps), args.target_mcse, args.n)
-            text = _show(table, args.csv)
-        else:
-            project.names([args.scenario])
-            # Full precision (repr): the values compare equal to the pipeline's .npz ones.
-            text = replay_table(project, args.scenario, args.replicate).to_csv(index=False)
-            if args.out:
-                Path(args.out).write_text(text)
-                text = f"wrote {args.out}\n"
+        # Numerical warnings of the quadratures (overflow far in a tail, QUADPACK's notes) are not for this
+        # table's reader: what they mean for a value is its note (an unresolved quadrature), or nothing.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            text = _run(args)
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # any other failure: one line, never a traceback
+        print(f"mcloss: {_one_line(err)}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
     return 0

@@ -8,19 +8,21 @@ terms (`estimates`), and the exact limit of each quantity (`exact`). The engine,
 the rules and the plots are generic over these five things. Optional
 declarations refine the verdicts: how the terms grow in the tails (`term_tails`),
 limits that are random or absent by construction (`limit_notes`) and known
-O(1/n) biases (`bias_per_n`).
+O(1/n) biases (`bias_per_n`). A number that no quadrature settles is NaN for the
+quantities that rest on it alone, with the reason (`settle`, `unresolved`).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from mcloss.laws.streams import StreamSpec
+from mcloss.maths.exact import InaccurateQuadrature
 from mcloss.maths.moments import TermStats
 from mcloss.maths.tails import TermTail
 
@@ -66,6 +68,25 @@ class ExactCheck:
     reference: float
     tolerance: float
     meaning: str
+    #: The quantities whose exact value the check vouches for; empty: every quantity of the scenario.
+    quantities: tuple[str, ...] = ()
+
+
+def unsettled(compute: Callable[[], float]) -> tuple[float, str]:
+    """``(compute(), "")``, or ``(NaN, reason)`` where its quadrature does not settle the value.
+
+    For the references of exact checks: an unknown reference is NaN (the check then fails, it
+    never holds by default), and only that check loses its reference.
+    """
+    try:
+        return compute(), ""
+    except InaccurateQuadrature as err:
+        return float("nan"), str(err)
+
+
+def unresolved_reference(meaning: str, reason: str) -> str:
+    """A check's meaning, with the reason its reference is unknown (unchanged when it is known)."""
+    return f"{meaning} (reference unresolved: {reason})" if reason else meaning
 
 
 class Estimand(abc.ABC):
@@ -155,6 +176,33 @@ class Estimand(abc.ABC):
     def exact_checks(self) -> list[ExactCheck]:
         """Exact values cross-checked against an independent computation."""
         return []
+
+    # --- what no quadrature settled ---------------------------------------------
+    def settle(self, what: str, quantities: Iterable[str], compute: Callable[[], float]) -> float:
+        """``compute()``, or NaN where its quadrature does not settle the value (InaccurateQuadrature).
+
+        ``quantities`` are those whose exact value or lim n Var rests on this number: each keeps the
+        reason under ``what`` (e.g. "lim n Var"), which `unresolved` reports; the other quantities
+        keep their values. Unknown, never guessed: NaN here is not "no finite limit".
+        """
+        try:
+            return compute()
+        except InaccurateQuadrature as err:
+            notes = self.__dict__.setdefault("_unresolved", {})
+            for name in quantities:
+                notes.setdefault(name, {})[what] = str(err)
+            return float("nan")
+
+    def unresolved(self) -> dict[str, str]:
+        """Per quantity, why its exact value or lim n Var is NaN although one may exist (absent: settled).
+
+        Computes both first (`exact`, `asymptotic_variance`), so it does not depend on what was asked before.
+        """
+        self.exact()
+        self.asymptotic_variance()
+        notes = self.__dict__.get("_unresolved", {})
+        return {q.name: "; ".join(f"{what} unresolved: {why}" for what, why in notes[q.name].items())
+                for q in self.quantities if q.name in notes}
 
     def describe(self) -> str:
         """One line naming the laws and parameters, for captions and titles."""

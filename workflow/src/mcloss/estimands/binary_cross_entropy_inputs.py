@@ -21,7 +21,7 @@ from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .binary_cross_entropy import BinaryCrossEntropy
-from .conditional import Conditional, degree, inputs_law, one_key, poly, require_moment, scipy_expect, tolerance
+from .conditional import Conditional, degree, inputs_law, known, one_key, poly, require_moment, scipy_expect, tolerance
 from .gan import polynomial_coefficients
 
 
@@ -144,7 +144,7 @@ class ConditionalBinaryCrossEntropy(Conditional, BinaryCrossEntropy):
         checks.append(ExactCheck("calibration", exact["calibration"], reference, tolerance(reference),
                                  "E_x[p(x) - q(x)] by scipy's expect"))
         checks.append(self.variance_check("bce", centred))
-        return checks
+        return known(checks)
 
     def describe(self):
         return (f"x ~ {describe(self.spec['inputs'])}, P(y=1|x) = sigmoid({poly(self.truth)}), "

@@ -161,6 +161,12 @@ def scipy_expect(f: Callable[[np.ndarray], np.ndarray], dist) -> float:
         return float(dist.expect(guarded, epsabs=1e-13, epsrel=1e-12, limit=500))
 
 
+def known(checks: list[ExactCheck]) -> list[ExactCheck]:
+    """The checks whose value is known: a NaN value (an unresolved quadrature, which the quantity's
+    `Estimand.unresolved` note names) has nothing to check."""
+    return [c for c in checks if math.isfinite(c.value)]
+
+
 def tolerance(reference: float) -> float:
     """The exact checks' absolute tolerance at ``reference``: CHECK_TOLERANCE x max(1, |reference|)."""
     return CHECK_TOLERANCE * max(1.0, abs(reference))
@@ -212,10 +218,16 @@ class Conditional:
     def conditional(self, quantity: str) -> tuple[Callable, Callable]:
         raise NotImplementedError
 
+    def sharing(self, term: str) -> tuple[str, ...]:
+        """The quantities that are means of the per-sample term ``term`` (their exact values rest on its)."""
+        return tuple(q.name for q in self.quantities if self.term_of(q.name) == term)
+
     def _mean(self, quantity: str) -> float:
+        """E l of the term ``quantity`` (cached; NaN with the reason kept where tanh-sinh does not settle it)."""
         cache = self.__dict__.setdefault("_means", {})
         if quantity not in cache:
-            cache[quantity] = input_expectation(self.conditional(quantity)[0], self.inputs)
+            cache[quantity] = self.settle(f"exact value (E {quantity})", self.sharing(quantity),
+                                          lambda: input_expectation(self.conditional(quantity)[0], self.inputs))
         return cache[quantity]
 
     def exact(self):
@@ -225,14 +237,19 @@ class Conditional:
         """Var l = E_x Var(l | x) + Var_x E(l | x), the second integrated centred."""
         mean_given, var_given = self.conditional(quantity)
         mu = self._mean(quantity)
+        if mu != mu:
+            return float("nan")     # the mean is unresolved (its note says why): nothing to centre on
         return (input_expectation(var_given, self.inputs)
                 + input_expectation(lambda x: (mean_given(x) - mu) ** 2, self.inputs))
 
     def asymptotic_variance(self):
-        found = {}
+        found, terms = {}, {}
         for q in self.quantities:
             key = self.term_of(q.name)
-            found[q.name] = found[key] if key in found else self.total_variance(key)
+            if key not in terms:
+                terms[key] = self.settle(f"lim n Var (Var {key})", self.sharing(key),
+                                         lambda key=key: self.total_variance(key))
+            found[q.name] = terms[key]
         return found
 
     # What the verdict rules read (mcloss.maths.tails, mcloss.judge.verdicts). The constant-model parents declare

@@ -21,7 +21,7 @@ from mcloss.laws.distributions import describe
 from mcloss.maths.numerics import polynomial_logit
 
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
-from .conditional import Conditional, degree, inputs_law, one_key, poly, require_moment, scipy_expect, tolerance
+from .conditional import Conditional, degree, inputs_law, known, one_key, poly, require_moment, scipy_expect, tolerance
 from .cross_entropy import CrossEntropy, label_smoothing
 from .gan import polynomial_coefficients
 
@@ -185,7 +185,7 @@ class ConditionalCrossEntropy(Conditional, CrossEntropy):
 
         ce = scipy_expect(lambda x: scipy_routes(x)[0], self.inputs)
         entropy = scipy_expect(lambda x: scipy_routes(x)[1], self.inputs)
-        return [
+        return known([
             ExactCheck("ce_entropy_plus_kl", exact["ce"], ce, tolerance(ce),
                        "limit against E_x[H(t(x)) + KL(t(x) || q(x))], t = (1-eps) p(x) + eps/K "
                        "(scipy.special.entr, rel_entr; scipy's expect)"),
@@ -194,7 +194,7 @@ class ConditionalCrossEntropy(Conditional, CrossEntropy):
             ExactCheck("h_pq_decomposition", exact["h_pq"], exact["entropy"] + exact["kl"],
                        tolerance(exact["h_pq"]), "E_x H(p, q) = E_x H(p) + E_x KL(p || q)"),
             self.variance_check("ce", centred),
-        ]
+        ])
 
     def describe(self):
         def softmax(matrix):

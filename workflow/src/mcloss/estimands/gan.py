@@ -48,7 +48,7 @@ from mcloss.maths.exact import expectation, jensen_shannon
 from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial, polynomial_logit
 from mcloss.maths.tails import TermTail
 
-from .base import Estimand, ExactCheck, Quantity
+from .base import Estimand, ExactCheck, Quantity, unresolved_reference, unsettled
 
 
 def _scipy_expect(f, dist) -> float:
@@ -231,25 +231,45 @@ class GanDiscriminator(Estimand):
         return found
 
     # --- exact limits -----------------------------------------------------------
+    def _resting_on(self, side: str) -> tuple[str, ...]:
+        """The quantities whose exact value and lim n Var rest on the real or the fake side's moments."""
+        if self.composition == "random":
+            return ("bce",)
+        return ("bce", f"e_{side}", "value")
+
     def _means(self) -> tuple[float, float]:
-        """E_data[log D(X)] and E_{p_z}[log(1-D(G(Z)))], by quadrature (cached)."""
+        """E_data[log D(X)] and E_{p_z}[log(1-D(G(Z)))], by quadrature (cached).
+
+        Each is settled on its own: a quadrature that does not converge makes its side NaN
+        (`Estimand.settle`), not the other.
+        """
         if not hasattr(self, "_cached_means"):
-            self._cached_means = (expectation(self.log_d, self.data),
-                                  expectation(self.fake_log_1md, self.fake_law))
+            self._cached_means = (
+                self.settle("exact value (E_data[log D(X)])", self._resting_on("real"),
+                            lambda: expectation(self.log_d, self.data)),
+                self.settle("exact value (E_{p_z}[log(1-D(G(Z)))])", self._resting_on("fake"),
+                            lambda: expectation(self.fake_log_1md, self.fake_law)))
         return self._cached_means
 
     def _moments(self) -> tuple[float, float, float, float]:
-        """The two means and the variances of the two terms.
+        """The two means and the variances of the two terms (cached).
 
         The variances integrate the centred square (not E f^2 - (E f)^2, which cancels
-        when the variance is small against the mean, e.g. near D* = 1/2).
+        when the variance is small against the mean, e.g. near D* = 1/2). Each is settled
+        on its own, as the means are.
         """
-        e_real, e_fake = self._means()
-        nan = float("nan")
-        var_real = expectation(lambda x: (self.log_d(x) - e_real) ** 2, self.data) if e_real == e_real else nan
-        var_fake = (expectation(lambda z: (self.fake_log_1md(z) - e_fake) ** 2, self.fake_law)
-                    if e_fake == e_fake else nan)
-        return e_real, e_fake, var_real, var_fake
+        if not hasattr(self, "_cached_moments"):
+            e_real, e_fake = self._means()
+            nan = float("nan")
+            var_real = (self.settle("lim n Var (Var_data log D(X))", self._resting_on("real"),
+                                    lambda: expectation(lambda x: (self.log_d(x) - e_real) ** 2, self.data))
+                        if e_real == e_real else nan)
+            var_fake = (self.settle("lim n Var (Var_{p_z} log(1-D(G(Z))))", self._resting_on("fake"),
+                                    lambda: expectation(lambda z: (self.fake_log_1md(z) - e_fake) ** 2,
+                                                        self.fake_law))
+                        if e_fake == e_fake else nan)
+            self._cached_moments = (e_real, e_fake, var_real, var_fake)
+        return self._cached_moments
 
     def exact(self):
         pi = float(self.pi)
@@ -322,9 +342,9 @@ class GanDiscriminator(Estimand):
         checks = [
             # scipy's own expect() (one quad over the support) as an independent route.
             ExactCheck("e_real_scipy_expect", e_real, _scipy_expect(self.log_d, self.data), 1e-7,
-                       "E_data[log D(X)] by scipy.stats' expect()"),
+                       "E_data[log D(X)] by scipy.stats' expect()", quantities=("bce", "e_real", "value")),
             ExactCheck("e_fake_scipy_expect", e_fake, _scipy_expect(self.fake_log_1md, self.fake_law), 1e-7,
-                       "E_{p_z}[log(1 - D(G(Z)))] by scipy.stats' expect()"),
+                       "E_{p_z}[log(1 - D(G(Z)))] by scipy.stats' expect()", quantities=("bce", "e_fake", "value")),
         ]
         if self.latent is not None and len(self.g_map) == 2 and self.g_map[1] > 0:
             # An increasing affine G pushes p_z forward to the same family, shifted and scaled:
@@ -333,12 +353,16 @@ class GanDiscriminator(Estimand):
             pushed = self.latent.dist(*self.latent.args, **{**self.latent.kwds,
                                                              "loc": g0 + g1 * self.latent.kwds.get("loc", 0.0),
                                                              "scale": g1 * self.latent.kwds.get("scale", 1.0)})
-            checks.append(ExactCheck("e_fake_over_p_g", e_fake, expectation(self.log_1md, pushed), 1e-9,
-                                     "E over p_z of log(1-D(G(z))) = E over p_g = G#p_z of log(1-D(x))"))
+            reference, why = unsettled(lambda: expectation(self.log_1md, pushed))
+            checks.append(ExactCheck("e_fake_over_p_g", e_fake, reference, 1e-9, unresolved_reference(
+                "E over p_z of log(1-D(G(z))) = E over p_g = G#p_z of log(1-D(x))", why),
+                quantities=("bce", "e_fake", "value")))
         if self.coefficients is None:
-            jsd = jensen_shannon(self.data, self.generator)
+            jsd, why = unsettled(lambda: jensen_shannon(self.data, self.generator))
             checks.append(ExactCheck("value_at_optimal_D", e_real + e_fake, -math.log(4.0) + 2.0 * jsd, 1e-7,
-                                     "V(D*, G) = -log 4 + 2 JSD(p_data || p_g) (Goodfellow et al. 2014, Thm 1)"))
+                                     unresolved_reference("V(D*, G) = -log 4 + 2 JSD(p_data || p_g) (Goodfellow "
+                                                          "et al. 2014, Thm 1)", why)))
+        # A value that is NaN (no limit, or unresolved: `unresolved` says why) has nothing to check.
         return [c for c in checks if math.isfinite(c.value)]
 
     def describe(self):

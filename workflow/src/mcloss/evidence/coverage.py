@@ -10,21 +10,27 @@ to a point ("1.000 +- 0.000"):
 
 The coverage judgment. Replicate i's interval theta_i +- 1.96 se_i covers the exact
 limit theta or not, so R times the coverage at one (scenario, quantity, n) is
-Binomial(R, c). Coverage is *nominal* at a cell when |c - 0.95| <= 2 MCSE with the
-MCSE taken at the nominal value, sqrt(0.95 x 0.05 / R), which does not vanish when
+Binomial(R, c). Coverage is listed as *nominal* at a cell when |c - 0.95| <= 2 MCSE with
+the MCSE taken at the nominal value, sqrt(0.95 x 0.05 / R), which does not vanish when
 every replicate covers. Only cells whose limit has a finite, positive asymptotic
 variance lim n Var are judged (infinite variance: the CLT interval has no sqrt(n)
 scale; zero: the estimator is degenerate or converges faster; no limit: nothing to
 cover); the others are listed with the reason.
 
-The verdict of the CLT-coverage claim, over all judged cells:
-- ``refuted`` if coverage at the largest n of some i.i.d. scenario is off nominal,
-- ``holds`` if no judged cell at any n is off nominal,
-- ``partly holds`` otherwise (off nominal only at small n or for dependent data),
-- ``inconclusive`` if no cell can be judged.
-"Off nominal" for the verdict uses the Bonferroni bound z_{1 - 0.01 / (2m)} MCSE for
-the m judged cells, so that cells off by chance change the verdict with probability
-at most 1% whatever the seed; the table lists every cell at 2 MCSE as well.
+The verdict of the CLT-coverage claim reads only the scenarios assigned to it, and in
+each (scenario, quantity) only the cell at its largest n, where the CLT promises 0.95
+(smaller n are listed, not judged: the CLT is asymptotic). With m such cells over the
+assigned scenarios whose streams are not marked dependent, the bound is the Bonferroni
+z_{1 - 0.01 / (2m)} MCSE (family-wise error 1%, so the verdict does not follow the seed).
+Per assigned scenario (`scenario_outcomes`):
+
+- ``premise not met``: a serially dependent stream (the i.i.d. standard error ignores the
+  autocorrelation), or no quantity with a finite, positive asymptotic variance;
+- ``refuted``: a cell at its largest n beyond the bound (under- or over-coverage);
+- ``inconclusive``: the run could not flag a coverage DETECT = 0.05 away from 0.95 (bound
+  x MCSE > DETECT); it says the R that could (`replicates_to_detect`);
+- ``holds`` otherwise.
+The claim combines them like any claim over several scenarios (mcloss.judge.claim_rules).
 """
 
 from __future__ import annotations
@@ -147,45 +153,82 @@ def verdict_threshold(cells: int) -> float:
     return float(scipy.stats.norm.isf(FAMILY_ERROR / (2.0 * max(cells, 1))))
 
 
-def _where(rows: pd.DataFrame, limit: int = 6) -> str:
-    parts = [f"{r.scenario}/{r.quantity} n = {int(r.n):,}: {r.coverage:.3f} [{r.wilson_low:.3f}, {r.wilson_high:.3f}]"
-             for r in rows.head(limit).itertuples()]
-    more = len(rows) - limit
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+#: The smallest departure from 0.95 a run must be able to flag at the largest n (else inconclusive).
+DETECT = 0.05
+RULE = ("coverage of the 95% CLT interval at the largest n of each (assigned scenario, quantity) with a finite, "
+        "positive asymptotic variance, against 0.95 in binomial MCSE at 0.95; bound: Bonferroni over those cells "
+        f"(family-wise error {FAMILY_ERROR:g}); per scenario: premise not met for dependent streams or no such "
+        "quantity, refuted if a cell is beyond the bound, inconclusive if bound x MCSE exceeds "
+        f"{DETECT:g} (too few replicates to flag a coverage of {NOMINAL - DETECT:.2f}), holds otherwise; smaller n "
+        f"are listed (at {LIST_MCSE:g} MCSE), not judged")
 
 
-def judge(cells: pd.DataFrame, excluded: pd.DataFrame) -> dict:
-    """The CLT-coverage verdict (module docstring) with its rule and a listing of the cells."""
-    rule = ("coverage of the 95% CLT interval in every (scenario, quantity, n) with a finite, positive asymptotic "
-            "variance, against 0.95 with the binomial MCSE at 0.95; refuted if an i.i.d. scenario is off nominal at "
-            "its largest n, holds if no cell is, partly holds otherwise; off nominal = beyond the Bonferroni bound "
-            f"(family-wise error {FAMILY_ERROR:g}); cells are also listed at {LIST_MCSE:g} MCSE")
-    skipped = "; ".join(f"{r.scenario}/{r.quantity} ({r.reason})" for r in excluded.itertuples()) or "none"
+def largest_n_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cell at the largest n of every (scenario, quantity)."""
     if cells.empty:
-        return {"verdict": "inconclusive", "rule": rule, "cells": 0, "threshold": float("nan"),
-                "detail": f"no scenario has a finite-variance limit; excluded: {skipped}"}
-    k = verdict_threshold(len(cells))
-    off = cells[np.abs(cells.z_vs_nominal) > k]
-    n_max = cells.groupby(["scenario", "quantity"]).n.transform("max")
-    at_large = cells[cells.n == n_max]
-    off_large_iid = at_large[(np.abs(at_large.z_vs_nominal) > k) & at_large.iid.eq(True)]
-    if not off_large_iid.empty:
-        verdict = "refuted"
-    elif off.empty:
-        verdict = "holds"
-    else:
-        verdict = "partly holds"
-    listed_off = cells[~cells.nominal_2mcse.astype(bool)]
-    nominal_large = at_large[at_large.nominal_2mcse.astype(bool)]
-    off_large = at_large[~at_large.nominal_2mcse.astype(bool)]
-    detail = (f"{len(cells)} cells judged (bound {k:.2f} MCSE), {len(off)} off nominal; at the largest n nominal "
-              f"within {LIST_MCSE:g} MCSE: "
-              + (", ".join(f"{r.scenario}/{r.quantity}" for r in nominal_large.itertuples()) or "none")
-              + f"; at the largest n not within {LIST_MCSE:g} MCSE: " + (_where(off_large) or "none")
-              + "; off nominal beyond the bound: " + (_where(off.sort_values("z_vs_nominal")) or "none")
-              + f"; {len(listed_off)} of {len(cells)} cells outside {LIST_MCSE:g} MCSE"
-              + f"; lowest: {_where(cells.nsmallest(1, 'coverage'))}; excluded: {skipped}")
-    return {"verdict": verdict, "rule": rule, "detail": detail, "cells": len(cells), "threshold": k}
+        return cells
+    return cells[cells.n == cells.groupby(["scenario", "quantity"]).n.transform("max")]
+
+
+def replicates_to_detect(bound: float, detect: float = DETECT) -> int:
+    """The fewest replicates with which bound x MCSE at 0.95 is at most ``detect``."""
+    return int(math.ceil(bound * bound * NOMINAL * (1.0 - NOMINAL) / (detect * detect)))
+
+
+def _cell(r) -> str:
+    return (f"{r.scenario}/{r.quantity} n = {int(r.n):,}: {r.coverage:.3f} [{r.wilson_low:.3f}, "
+            f"{r.wilson_high:.3f}] ({int(r.covered)}/{int(r.replicates)}, z = {r.z_vs_nominal:.2f})")
+
+
+def scenario_outcomes(cells: pd.DataFrame, excluded: pd.DataFrame, scenarios) -> list[dict]:
+    """Per assigned scenario: its verdict (module docstring), detail, settle text and headline cell (the cell
+    at its largest n farthest from 0.95, with its Wilson interval; NaN without one)."""
+    testable = largest_n_cells(cells[~cells.iid.eq(False)]) if not cells.empty else cells
+    bound = verdict_threshold(len(testable))
+    out = []
+    for scenario in scenarios:
+        mine, top = cells[cells.scenario == scenario], largest_n_cells(cells[cells.scenario == scenario])
+        part = {"scenario": scenario, "quantity": "coverage at the largest n", "coverage": math.nan,
+                "wilson_low": math.nan, "wilson_high": math.nan, "settle": ""}
+        if not top.empty:
+            worst = top.loc[top.z_vs_nominal.abs().idxmax()]
+            part.update(quantity=f"coverage at the largest n ({worst.quantity}, n = {int(worst.n):,})",
+                        coverage=float(worst.coverage), wilson_low=float(worst.wilson_low),
+                        wilson_high=float(worst.wilson_high))
+        listing = "; ".join(_cell(r) for r in top.itertuples())
+        if mine.empty:
+            why = "; ".join(f"{r.quantity}: {r.reason}" for r in excluded[excluded.scenario == scenario].itertuples())
+            part.update(verdict="premise not met",
+                        detail=f"premise not met: no quantity with a finite, positive asymptotic variance ({why})")
+        elif mine.iid.eq(False).any():
+            part.update(verdict="premise not met", detail="premise not met: serially dependent streams (the i.i.d. "
+                        f"standard error ignores the autocorrelation); at the largest n: {listing}")
+        elif (top.z_vs_nominal.abs() > bound).any():
+            part.update(verdict="refuted", detail=f"off nominal beyond {bound:.2f} MCSE at the largest n: {listing}")
+        elif (bound * top.mcse_at_nominal > DETECT).any():
+            needed = replicates_to_detect(bound)
+            part.update(verdict="inconclusive", detail=f"within {bound:.2f} MCSE at the largest n, but that bound is "
+                        f"wider than {DETECT:g}: {listing}", settle=f"{scenario}: R >= {needed} replicates (now "
+                        f"{int(top.replicates.min())}) flag a coverage {DETECT:g} from 0.95")
+        else:
+            detectable = bound * top.mcse_at_nominal.max()
+            part.update(verdict="holds", detail=f"within {bound:.2f} MCSE (detectable departure {detectable:.3f}) at "
+                        f"the largest n: {listing}")
+        out.append(part)
+    return out
+
+
+def describe(cells: pd.DataFrame, excluded: pd.DataFrame, scenarios) -> str:
+    """What the coverage claim read: the deciding cells, the smaller n off nominal, the excluded quantities."""
+    testable = largest_n_cells(cells[~cells.iid.eq(False)]) if not cells.empty else cells
+    smaller = cells[~cells.index.isin(largest_n_cells(cells).index)] if not cells.empty else cells
+    off = smaller[~smaller.nominal_2mcse.astype(bool)] if not smaller.empty else smaller
+    skipped = "; ".join(f"{r.scenario}/{r.quantity} ({r.reason})" for r in excluded.itertuples()) or "none"
+    return (f"assigned: {', '.join(scenarios)}; {len(testable)} cells at the largest n decide (bound "
+            f"{verdict_threshold(len(testable)):.2f} MCSE); at smaller n (not judged) {len(off)} of {len(smaller)} "
+            f"cells outside {LIST_MCSE:g} MCSE"
+            + (f", lowest {_cell(off.loc[off.coverage.idxmin()])}" if not off.empty else "")
+            + f"; excluded: {skipped}")
 
 
 def small_n(grid, at_least: int = 10) -> int:

@@ -31,15 +31,20 @@ The verdict on "an i.i.d. hypothesis can be checked with Pearson's chi-squared t
 sqrt(alpha (1 - alpha) / R), with the bound K_MCSE = 4 (a rate off by chance moves
 the verdict with probability about 6e-5 per rate, so seeds do not change it):
 
+0. power of the control: its lower bound alpha - K_MCSE MCSE must be above 0, else a test
+   that never rejects passes it; that needs R >= `min_replicates` (305 at alpha = 0.05).
+   Fewer on an i.i.d. stream, or no i.i.d. stream at all: ``inconclusive`` (settle: that R,
+   or an i.i.d. scenario). `control_bounds` adds the bounds and whether the lower one can
+   trigger to results/tables/iid.csv;
 1. control: on every i.i.d. stream both tests reject at alpha (within K_MCSE MCSE);
    otherwise ``inconclusive`` (a sampler or a test is broken);
-2. the dependent streams the Ljung-Box test detects (rate above alpha + K_MCSE MCSE);
-   none: ``inconclusive``;
-3. on one of them Pearson's rate is not above alpha + K_MCSE MCSE: ``refuted``
-   (the chi-squared test does not see that dependence at all);
-4. on every one of them Pearson's rate is within K_MCSE paired MCSE of the Ljung-Box
-   rate, or above it: ``holds``; otherwise ``partly holds`` (it flags the dependence
-   only through its size distortion, in a fraction of the streams).
+2. no dependent stream among the assigned scenarios: ``premise not met`` (nothing to detect);
+3. the dependent streams the Ljung-Box test detects (rate above alpha + K_MCSE MCSE);
+   none: ``inconclusive`` (settle: more draws per stream);
+4. on one of them Pearson's rate is not above alpha + K_MCSE MCSE (blind), or below the
+   Ljung-Box rate by more than K_MCSE paired MCSE (it misses dependence a serial test
+   sees, flagging it only through its size distortion): ``refuted``;
+5. otherwise (within K_MCSE paired MCSE of the Ljung-Box rate, or above, on all): ``holds``.
 """
 
 from __future__ import annotations
@@ -189,6 +194,28 @@ def paired_mcse(row) -> float:
     return math.sqrt(max(only_gof + only_serial - difference * difference, 0.0) / r)
 
 
+def lower_bound_can_trigger(alpha: float, replicates: int, k: float = K_MCSE) -> bool:
+    """Whether a rate of 0 is 'below alpha' at R replicates: the control's lower bound is above 0."""
+    return classify(0.0, alpha, replicates, k) == "below alpha"
+
+
+def min_replicates(alpha: float, k: float = K_MCSE) -> int:
+    """The fewest replicates at which the control's lower bound can trigger (305 at alpha = 0.05, k = 4)."""
+    r = max(int(k * k * (1.0 - alpha) / alpha) - 1, 1)
+    while not lower_bound_can_trigger(alpha, r, k):
+        r += 1
+    return r
+
+
+def control_bounds(table: pd.DataFrame) -> pd.DataFrame:
+    """The i.i.d. table with the control's bounds alpha -+ K_MCSE null MCSE and whether the lower can trigger."""
+    out = table.copy()
+    mcse = np.sqrt(out.alpha * (1.0 - out.alpha) / out.replicates)
+    out["control_low"], out["control_high"] = out.alpha - K_MCSE * mcse, out.alpha + K_MCSE * mcse
+    out["lower_bound_can_trigger"] = [lower_bound_can_trigger(a, int(r)) for a, r in zip(out.alpha, out.replicates)]
+    return out
+
+
 def _describe(row) -> str:
     return (f"{row.scenario}/{row.stream}: chi-squared {row.gof_rate:.3f} [{row.gof_ci_low:.3f}, "
             f"{row.gof_ci_high:.3f}]" + (f" (theory {row.gof_rate_theory:.3f})"
@@ -197,41 +224,74 @@ def _describe(row) -> str:
 
 
 RULE = (f"rejection rates at alpha over all R replicate streams, compared with alpha in binomial MCSE at alpha "
-        f"(bound {K_MCSE:g}): i.i.d. controls must sit at alpha for both tests (else inconclusive); among the "
-        f"dependent streams the Ljung-Box test detects, refuted if Pearson's rate is not above alpha on one, holds "
-        f"if it is within {K_MCSE:g} paired MCSE of the Ljung-Box rate (or above) on all, partly holds otherwise")
+        f"(bound {K_MCSE:g}): i.i.d. controls must be present, able to fall below alpha (R >= min_replicates) and "
+        f"sit at alpha for both tests (else inconclusive); premise not met without a dependent stream; among the "
+        f"dependent streams the Ljung-Box test detects (none: inconclusive), refuted if Pearson's rate is not above "
+        f"alpha or is below the Ljung-Box rate by more than {K_MCSE:g} paired MCSE on one, holds otherwise")
+
+
+def _role(row, detected: bool, misses: bool) -> str:
+    if not row.dependent:
+        at = all(classify(rate, row.alpha, row.replicates) == "at alpha" for rate in (row.gof_rate, row.serial_rate))
+        return f"{row.stream}: i.i.d. control, {'at alpha' if at else 'NOT at alpha'}"
+    if not detected:
+        return f"{row.stream}: dependent, not detected by Ljung-Box"
+    return (f"{row.stream}: dependent, Pearson {row.gof_rate:.3f} vs Ljung-Box {row.serial_rate:.3f}"
+            + (" (Pearson misses it)" if misses else ""))
 
 
 def judge_claim(table: pd.DataFrame, scenarios: Sequence[str]) -> dict:
     """Verdict on 'an i.i.d. hypothesis can be checked with Pearson's chi-squared test' (module docstring).
 
-    Returns verdict, rule, detail and the headline number: Pearson's rejection rate
-    on the first detected dependent stream with its Wilson interval, against alpha.
+    Returns verdict, rule, detail, settle, the deciding scenario, every scenario's role and the headline
+    number: Pearson's rejection rate on the deciding stream with its Wilson interval, against alpha.
     """
     table = table[table.scenario.isin(scenarios)]
     out = {"verdict": "inconclusive", "rule": RULE, "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "exact": math.nan, "quantity": ""}
+           "exact": math.nan, "quantity": "", "settle": "", "scenario": ",".join(scenarios), "scenarios": ""}
     if table.empty:
-        return {**out, "detail": "no stream tested in the assigned scenarios"}
+        return {**out, "detail": "no stream tested in the assigned scenarios",
+                "settle": "the i.i.d. check of the assigned scenarios"}
     dependent = table.dependent.astype(bool)
     controls, chains = table[~dependent], table[dependent]
+    detected = [r for r in chains.itertuples() if classify(r.serial_rate, r.alpha, r.replicates) == "above alpha"]
+    blind = [r for r in detected if classify(r.gof_rate, r.alpha, r.replicates) != "above alpha"
+             or r.gof_rate - r.serial_rate < -K_MCSE * max(paired_mcse(r), 1e-12)]
+    roles, seen, missed = {}, {r.Index for r in detected}, {r.Index for r in blind}
+    for r in table.itertuples():
+        roles.setdefault(r.scenario, []).append(_role(r, r.Index in seen, r.Index in missed))
+    lines = [f"{len(controls)} i.i.d. stream(s): " + ("; ".join(map(_describe, controls.itertuples())) or "none"),
+             f"{len(chains)} dependent stream(s): " + ("; ".join(map(_describe, chains.itertuples())) or "none")]
+    out["scenarios"] = "; ".join(f"{name}: {', '.join(text)}" for name, text in roles.items())
+    short = [r for r in controls.itertuples() if not lower_bound_can_trigger(r.alpha, r.replicates)]
     failed = [r for r in controls.itertuples()
               if classify(r.gof_rate, r.alpha, r.replicates) != "at alpha"
               or classify(r.serial_rate, r.alpha, r.replicates) != "at alpha"]
-    lines = [f"{len(controls)} i.i.d. stream(s): " + ("; ".join(map(_describe, controls.itertuples())) or "none"),
-             f"{len(chains)} dependent stream(s): " + ("; ".join(map(_describe, chains.itertuples())) or "none")]
-    detected = [r for r in chains.itertuples() if classify(r.serial_rate, r.alpha, r.replicates) == "above alpha"]
+    if controls.empty or short:
+        alpha = float(table.alpha.iloc[0])
+        return {**out, "detail": ("no i.i.d. stream: the tests' size is unchecked" if controls.empty else
+                                  "the control's lower bound cannot trigger at R = "
+                                  + ", ".join(f"{r.replicates} ({r.scenario}/{r.stream})" for r in short))
+                + ". " + ". ".join(lines),
+                "settle": ("an i.i.d. scenario among the assigned (the control)" if controls.empty else
+                           f"R >= {min_replicates(alpha)} replicates on the i.i.d. streams, so that a test that "
+                           "never rejects fails the control")}
     if failed:
         return {**out, "detail": "control failed (an i.i.d. stream's rate is not at alpha): "
-                + "; ".join(map(_describe, failed)) + ". " + ". ".join(lines)}
+                + "; ".join(map(_describe, failed)) + ". " + ". ".join(lines),
+                "settle": "a control at alpha (a sampler or a test is broken; not more data)"}
+    if chains.empty:
+        return {**out, "verdict": "premise not met", "detail": "no dependent stream among the assigned scenarios. "
+                + ". ".join(lines)}
     if not detected:
-        why = "no dependent stream" if chains.empty else "the Ljung-Box test detects none of the dependent streams"
-        return {**out, "detail": f"{why}. " + ". ".join(lines)}
-    blind = [r for r in detected if classify(r.gof_rate, r.alpha, r.replicates) != "above alpha"]
-    equal = [r for r in detected if r.gof_rate - r.serial_rate >= -K_MCSE * max(paired_mcse(r), 1e-12)]
-    verdict = "refuted" if blind else ("holds" if len(equal) == len(detected) else "partly holds")
-    head = (blind or [r for r in detected if r not in equal] or detected)[0]
-    return {**out, "verdict": verdict, "quantity": f"chi-squared rejection rate ({head.stream})", "exact": head.alpha,
+        return {**out, "detail": "the Ljung-Box test detects none of the dependent streams. " + ". ".join(lines),
+                "settle": f"more draws per stream (analysis.iid_samples, now {int(chains.samples.max())}) so the "
+                          "serial test detects the dependence"}
+    head = (blind or detected)[0]
+    return {**out, "verdict": "refuted" if blind else "holds", "scenario": head.scenario,
+            "quantity": f"chi-squared rejection rate ({head.stream})", "exact": head.alpha,
             "estimate": head.gof_rate, "ci_low": head.gof_ci_low, "ci_high": head.gof_ci_high,
-            "detail": f"alpha = {head.alpha:g}, R = {int(head.replicates)} streams of {int(head.samples):,} draws; "
-                      + ". ".join(lines)}
+            "detail": f"alpha = {head.alpha:g}, R = {int(head.replicates)} streams of {int(head.samples):,} draws "
+                      f"(control bounds [{head.alpha - K_MCSE * null_mcse(head.alpha, head.replicates):.4f}, "
+                      f"{head.alpha + K_MCSE * null_mcse(head.alpha, head.replicates):.4f}], lower bound can "
+                      f"trigger); " + ". ".join(lines)}

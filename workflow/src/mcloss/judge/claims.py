@@ -6,26 +6,55 @@ rule functions). May import: the claims modules of mcloss.judge (none imports th
 and the stages below judge. The rest of this docstring is printed in results/claims.md,
 under "How verdicts are reached" (mcloss.outputs.pages.claims_markdown).
 
-Every verdict follows from stated rules applied to the summary tables; nothing
-is typed in by hand. A claim's verdict (holds / refuted / partly holds /
-inconclusive / not run) is read from the per-quantity verdicts of mcloss.judge.verdicts
-(`converges at n^-1/2`, `converges, slower than n^-1/2`, `no limit`, `random
-limit`, `degenerate`, `inconclusive`), by these mappings:
+Every verdict follows from stated rules applied to the summary tables; nothing is
+typed in by hand. A claim gets one of five words (`claim_rules.LEGEND`):
 
-- "X converges" (gan-limit-pz, label-smoothing, and the convergence part of the
-  identity claims): holds if every quantity involved converges (at n^-1/2, slower,
-  or degenerate at its exact value); refuted if one has no limit or a random limit;
-  inconclusive otherwise (a rule could not confirm what the mathematics says).
-- identity(s, a == b): the largest per-batch |a - b| over all replicates and n is
-  within the identity's tolerance. Identities are algebra checked in code
-  (evidence_kind `algebraic (code check)`); claims that also need a limit are `both`.
-- n Var ratio: n_max * EmpSE^2 at the largest n against the exact asymptotic
-  variance; agrees when within 4 MCSE (MCSE by the delta method from EmpSE's). Only
-  for quantities that converge at n^-1/2 (a variance exists).
-- Each claim's own rule (in its `rule` column) states how these combine, including
-  what would flip it.
-A claim whose scenarios are missing from the configuration gets `not run`; one
-whose control checks fail (so the evidence cannot decide) gets `inconclusive`.
+- `holds`: the evidence agrees with the claim, and the run could have contradicted it;
+- `refuted`: the evidence contradicts the claim;
+- `premise not met`: the scenario cannot test the claim (no finite mean, or variance,
+  where the claim presumes one; a serially dependent stream for a claim about i.i.d.
+  samples; no dependent stream for a claim about dependence; a pair of scenarios that
+  differ in more than the claim varies). Never `refuted`;
+- `inconclusive`: too little evidence; the `settle` column says what would decide it
+  (more replicates R, a larger n, more draws per stream, or an exact value no data give);
+- `not run`: the claim's scenarios are not in the configuration (or lack what the rule reads).
+
+`partly holds` is gone: every rule that used it either lacked evidence (now
+`inconclusive`, with the R that would settle it) or met a counterexample (now `refuted`,
+with the scenarios that agree listed beside it).
+
+The rules read the per-quantity verdicts of mcloss.judge.verdicts (`converges at
+n^-1/2`, `converges, slower than n^-1/2`, `degenerate`, `converges elsewhere`, `no
+limit`, `random limit`, `inconclusive`) by these mappings:
+
+- "X converges" (gan-limit-pz, label-smoothing, cauchy-no-lln, the limit part of the
+  identity claims): premise not met if a quantity has no finite mean (the tails say
+  E|term| is infinite and the verdict is `no limit`) or, for claims about i.i.d.
+  samples, if the i.i.d. check marks a stream dependent or the limit is random by
+  construction; else refuted if a quantity `converges elsewhere` (a wrong limit), has
+  no limit or a random one; holds if every one converges (at n^-1/2, slower, or
+  degenerate at its exact value); inconclusive otherwise, settled by more replicates R
+  or a larger n_max (or by an exact value or a resolved tail index, which no data give).
+- identity(s, a == b): the largest per-batch |a - b| over all replicates and n is within
+  the identity's tolerance; a broken identity refutes whatever the limits say. Identities
+  are algebra checked in code (evidence_kind `algebraic (code check)`); claims that also
+  need a limit are `both`.
+- Variance ratios (antithetic-factor, control-variate-factor, antithetic-negative-control,
+  gan-real-fraction): n Var = n EmpSE^2 at the largest n on R replicates; the ratio of two
+  independent points has the F interval ratio / F_{1-a/2}(R_top - 1, R_bottom - 1) to
+  ratio / F_{a/2}(...), at 95% (simultaneous over a claim's k pairs: each at 1 - 0.05/k).
+  Refuted if it excludes the exact ratio; inconclusive if it contains it and also 1
+  where the exact ratio is <= 1/2 or >= 2 (gan-real-fraction: always, as it claims a
+  larger variance), with the R per scenario that excludes 1 with probability 0.99;
+  premise not met without a finite variance; holds otherwise. Controls (dependent-data's
+  n Var against theory) use the chi-squared interval at the level of 4 sigma (0.99994).
+- Several scenarios: each gets its own verdict (column `scenarios`); the first refuted
+  one decides, else the first inconclusive, else the first that holds; `premise not met`
+  only when no assigned scenario can test the claim. The row's numbers (estimate, CI,
+  quantity verdict) are those of the deciding scenario (column `scenario`).
+- Each claim's own rule (in its `rule` column) states how these combine, including what
+  would flip it; mcloss.evidence.iid (iid-check) and mcloss.evidence.coverage
+  (clt-coverage) state theirs with their bounds.
 """
 
 from __future__ import annotations
@@ -34,7 +63,18 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .claim_rules import CLAIM_COLUMNS, EVIDENCE_KINDS, VERDICTS, WORST_FIRST, Z_LIMIT, Claim, Evidence
+from .claim_rules import (
+    CLAIM_COLUMNS,
+    DECIDES_FIRST,
+    EVIDENCE_KINDS,
+    INCONCLUSIVE,
+    LEGEND,
+    NOT_RUN,
+    VERDICTS,
+    Z_LIMIT,
+    Claim,
+    Evidence,
+)
 from .plan_claims import PLAN_CLAIMS
 from .source_claims import (
     SOURCE_CLAIMS,
@@ -54,7 +94,8 @@ from .source_claims import (
 )
 
 __all__ = [
-    "CLAIMS", "CLAIM_COLUMNS", "EVIDENCE_KINDS", "PLAN_CLAIMS", "SOURCE_CLAIMS", "VERDICTS", "WORST_FIRST", "Z_LIMIT",
+    "CLAIMS", "CLAIM_COLUMNS", "DECIDES_FIRST", "EVIDENCE_KINDS", "LEGEND", "PLAN_CLAIMS", "SOURCE_CLAIMS", "VERDICTS",
+    "Z_LIMIT",
     "Claim", "Evidence", "judge",
     # the source texts' rules, read by the tests as claims.<rule>
     "bce_bernoulli_mle", "cauchy_no_lln", "ce2_equals_bce", "clt_coverage", "dependent_data", "gan_limit_pz",
@@ -76,13 +117,23 @@ def judge(evidence: Evidence, assignment: Mapping[str, list[str]]) -> pd.DataFra
                 "evidence_kind": claim.evidence_kind}
         missing = [s for s in scenarios if s not in available]
         if not scenarios or missing:
-            rows.append({**head, "scenario": ",".join(scenarios), "verdict": "not run",
+            rows.append({**head, "scenario": ",".join(scenarios), "verdict": NOT_RUN,
+                         "scenarios": "; ".join(f"{s}: {NOT_RUN}" for s in missing),
                          "detail": f"scenarios not in this run: {', '.join(missing) or '(none assigned)'}"})
             continue
         try:
-            rows.append({**head, **claim.judge(evidence, scenarios)})
+            row = {**head, **claim.judge(evidence, scenarios)}
         except (KeyError, IndexError, ValueError, TypeError) as err:
             # An assigned scenario that does not report what the rule reads (wrong estimand, empty table).
-            rows.append({**head, "scenario": ",".join(scenarios), "verdict": "not run",
+            rows.append({**head, "scenario": ",".join(scenarios), "verdict": NOT_RUN,
+                         "scenarios": "; ".join(f"{s}: {NOT_RUN}" for s in scenarios),
                          "detail": f"the assigned scenarios lack what the rule reads: {type(err).__name__}: {err}"})
+            continue
+        if row["verdict"] not in VERDICTS:
+            raise RuntimeError(f"claim {claim.claim_id}: rule returned {row['verdict']!r}, not one of {VERDICTS}")
+        if not row.get("scenarios"):
+            row["scenarios"] = f"{row['scenario']}: {row['verdict']}"
+        if row["verdict"] != INCONCLUSIVE:
+            row["settle"] = ""
+        rows.append(row)
     return pd.DataFrame(rows).reindex(columns=CLAIM_COLUMNS)

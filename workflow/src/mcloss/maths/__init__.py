@@ -3,6 +3,7 @@
 Owns numerically sound building blocks (`numerics`: softplus, log-sigmoid, polynomial
 logits), exact expectations by quadrature and their closed-form checks (`exact`), the
 prefix statistics every term is recorded as (`moments.TermStats`), the batch-size grids
-(`grid`) and which moments of a term are finite from its growth in the tails (`tails`).
+(`grid`), the tail indices of the laws (`tail_table`: the family table, checked against scipy's
+own moments) and which moments of a term are finite from its growth in the tails (`tails`).
 May import: numpy, scipy and `mcloss.errors`; nothing else of mcloss.
 """

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mcloss.judge import claims, findings, verdicts
+from mcloss.judge import claims as claims_mod
+from mcloss.judge import findings, verdicts
 
 from .tables import to_markdown
 
@@ -46,19 +47,25 @@ def summary_page(table: pd.DataFrame, claims: pd.DataFrame, seed: int, replicate
         text = "; ".join(f"{verdict}: {', '.join(names)}" for verdict, names in groups.items())
         estimand = rows.estimand.iloc[0] if isinstance(rows.estimand.iloc[0], str) else ""
         lines.append(f"- `{scenario}` ({estimand}): {text}{_figure_links(scenario, figures)}")
-    lines += ["", "## Claims of the source texts", ""]
-    run = claims[claims.verdict != "not run"] if not claims.empty else claims
+    lines += ["", "## Claims of the source texts (and beyond them)", ""]
+    run = claims[claims.verdict != claims_mod.NOT_RUN] if not claims.empty else claims
     if run.empty:
         lines.append("No claim's scenarios are in this configuration: every claim is `not run` "
                      "(see [claims.md](claims.md)).")
     else:
-        lines += ["| claim | verdict | evidence kind | scenario |", "|---|---|---|---|"]
+        lines += ["| claim | verdict | deciding scenario | every assigned scenario | to settle |",
+                  "|---|---|---|---|---|"]
         for row in claims.itertuples():
-            kind = row.evidence_kind if isinstance(row.evidence_kind, str) else ""
-            scenario = row.scenario if isinstance(row.scenario, str) else ""
-            lines.append(f"| `{row.claim_id}` | {row.verdict} | {kind} | {scenario} |")
+            lines.append(f"| `{row.claim_id}` | **{row.verdict}** | {_text(row.scenario)} | {_text(row.scenarios)} | "
+                         f"{_text(row.settle)} |")
+        lines += [""] + legend()
     lines.append("")
     return "\n".join(lines)
+
+
+def legend() -> list[str]:
+    """The claim words and what each means (claim_rules.LEGEND), as Markdown lines."""
+    return ["Claim words:", ""] + [f"- **{word}**: {meaning}" for word, meaning in claims_mod.LEGEND.items()]
 
 
 def verdicts_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
@@ -79,24 +86,34 @@ def verdicts_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
 def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
     """results/claims.md: the claims table for people, verdicts first, then the rules and the numbers behind each.
 
-    The rules quoted at the end are the docstrings of mcloss.judge.claims and mcloss.judge.verdicts.
+    A row's numbers are those of the scenario that decided its verdict; every assigned scenario and its own
+    verdict, and what would settle an inconclusive claim, are listed under the claim. The rules quoted at the
+    end are the docstrings of mcloss.judge.claims and mcloss.judge.verdicts.
     """
     lines = [
         "# Claims of the source texts, checked",
         "",
-        f"Seed {seed}, {replicates} replicates per scenario (sweep points may set fewer). Regenerate with "
+        f"Seed {seed}, {replicates} replicates per scenario (a scenario or sweep may set its own). Regenerate with "
         "`snakemake --cores N` "
         "(this file is `results/claims.md`; the tidy version is `results/claims.csv`).",
         "",
-        "| claim | verdict | evidence kind | scenario | quantity verdict | estimate (95% CI) | exact | evidence |",
-        "|---|---|---|---|---|---|---|---|",
+        *legend(),
+        "",
+        "The numbers of a row are those of the scenario that decided it. `interval`: the 95% CI of an estimate "
+        "(CLT; none without a variance), the Wilson interval of a coverage or rejection rate, or the F interval of "
+        "a variance ratio (its level in the detail).",
+        "",
+        "| claim | verdict | evidence kind | deciding scenario | quantity verdict | estimate [interval] | exact | "
+        "to settle | evidence |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
         qv = _text(row.quantity_verdict)
         if np.isfinite(row.estimate) and np.isfinite(row.ci_low):
-            estimate = f"{row.estimate:.6g} ({row.ci_low:.6g}, {row.ci_high:.6g})"
+            estimate = f"{row.estimate:.6g} [{row.ci_low:.6g}, {row.ci_high:.6g}]"
         elif np.isfinite(row.estimate):
-            estimate = f"{row.estimate:.6g} (no CI: {'zero variance' if qv == verdicts.DEGENERATE else 'no variance'})"
+            why = "zero variance" if qv == verdicts.DEGENERATE else "no variance"
+            estimate = f"{row.estimate:.6g} (no interval: {why})"
         else:
             estimate = ""
         if np.isfinite(row.exact):
@@ -104,13 +121,19 @@ def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
         else:
             exact = {verdicts.RANDOM_LIMIT: "random", verdicts.NO_LIMIT: "none"}.get(
                 qv, "unknown" if _text(row.quantity) else "")
-        lines.append(f"| `{row.claim_id}` | **{row.verdict}** | {_text(row.evidence_kind)} | {row.scenario} "
-                     f"{_text(row.quantity)} | {qv} | {estimate} | {exact} | {_text(row.evidence)} |")
+        lines.append(f"| `{row.claim_id}` | **{row.verdict}** | {_text(row.evidence_kind)} | {_text(row.scenario)} "
+                     f"{_text(row.quantity)} | {qv} | {estimate} | {exact} | {_text(row.settle)} | "
+                     f"{_text(row.evidence)} |")
     lines += ["", "## Claims, rules and numbers", ""]
     for row in table.itertuples():
         lines += [f"### `{row.claim_id}`: {row.verdict}", "", f"*{row.source}*: {row.statement}", "",
-                  f"- rule: {row.rule if isinstance(row.rule, str) else 'n/a'}", f"- measured: {row.detail}", ""]
-    lines += ["## How verdicts are reached", "", claims.__doc__.split("\n\n", 1)[1].strip(), "",
+                  f"- decided by: {_text(row.scenario) or 'n/a'}",
+                  f"- every assigned scenario: {_text(row.scenarios) or 'n/a'}",
+                  f"- rule: {row.rule if isinstance(row.rule, str) else 'n/a'}", f"- measured: {row.detail}"]
+        if _text(row.settle):
+            lines.append(f"- what would settle it: {row.settle}")
+        lines.append("")
+    lines += ["## How verdicts are reached", "", claims_mod.__doc__.split("\n\n", 1)[1].strip(), "",
               "### Per-quantity verdicts (mcloss.judge.verdicts)", "", verdicts.__doc__.split("\n\n", 1)[1].strip(), ""]
     return "\n".join(lines)
 

@@ -8,6 +8,10 @@ What a row prints follows from its verdict and nothing else:
 
 - ``converges at n^-1/2``: exact, estimate ± MCSE at n_max, slope [95% CI], coverage with its 95% Wilson
   interval (R from the `replicates` column);
+- ``converges elsewhere`` (a wrong limit): with a finite variance, exact, estimate ± MCSE at n_max, the
+  slope of log EmpSE [95% CI] (the spread the verdict read), coverage with its Wilson interval (the
+  intervals miss the exact value: that is the finding); found by the median rule (infinite variance, no
+  MCSE in verdicts.csv), as ``converges, slower than n^-1/2`` below;
 - ``converges, slower than n^-1/2`` and ``inconclusive``: exact, estimate (no MCSE: the
   variance need not be finite), slope [95% CI]; no coverage;
 - ``no limit``, ``random limit``, ``degenerate``: no exact value, MCSE, slope or coverage
@@ -23,7 +27,7 @@ import pandas as pd
 
 from mcloss.errors import ConfigError
 from mcloss.evidence.coverage import wilson_interval
-from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, SLOWER, VERDICTS
+from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, SLOWER, VERDICTS
 
 from .formatting import DASH, plus_minus, significant, slope
 
@@ -33,9 +37,9 @@ VERDICT_COLUMNS = [
 ]
 
 #: Verdicts under which the estimate's variance is finite, so an MCSE, a CI and a coverage mean something.
-FINITE_VARIANCE = {CONVERGES}
+FINITE_VARIANCE = {CONVERGES, ELSEWHERE}
 #: Verdicts under which a finite limit exists (or may: inconclusive), so the exact value and the slope are shown.
-RATE_SHOWN = {CONVERGES, SLOWER, INCONCLUSIVE}
+RATE_SHOWN = {CONVERGES, SLOWER, ELSEWHERE, INCONCLUSIVE}
 #: A degenerate estimate equals its limit on every batch: the exact value is shown, nothing random.
 EXACT_SHOWN = RATE_SHOWN | {DEGENERATE}
 
@@ -102,7 +106,8 @@ def paper_rows(verdicts: pd.DataFrame, convergence: pd.DataFrame) -> pd.DataFram
     check_columns(verdicts)
     cov = convergence[["scenario", "quantity", "coverage", "coverage_mcse"]]
     out = verdicts.merge(cov, on=["scenario", "quantity"], how="left")
-    finite = out.verdict.isin(FINITE_VARIANCE).to_numpy()
+    # A wrong limit found by the median rule has no variance: no MCSE in verdicts.csv, so no coverage either.
+    finite = out.verdict.isin(FINITE_VARIANCE).to_numpy() & np.isfinite(out.estimate_mcse.to_numpy(float))
     rate = out.verdict.isin(RATE_SHOWN).to_numpy()
     exact = out.verdict.isin(EXACT_SHOWN).to_numpy()
     for column in ("estimate_mcse", "coverage", "coverage_mcse"):
@@ -123,9 +128,10 @@ def _coverage(coverage: float, replicates: float) -> str:
 
 #: The two long verdicts, shortened in the formatted views (the caption says what they stand for; the CSV keeps
 #: the full words) so that a row fits on one line of an article's text width.
-SHORT_VERDICTS = {CONVERGES: "n^-1/2", SLOWER: "slower"}
+SHORT_VERDICTS = {CONVERGES: "n^-1/2", SLOWER: "slower", ELSEWHERE: "elsewhere"}
 VERDICT_LEGEND = ("Verdicts: n^-1/2 = converges at n^-1/2; slower = converges, slower than n^-1/2 (finite mean, "
-                  "infinite variance)")
+                  "infinite variance); elsewhere = converges elsewhere (the spread shrinks but the estimate settles "
+                  "away from the exact value)")
 
 
 def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> pd.DataFrame:

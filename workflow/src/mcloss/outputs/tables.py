@@ -124,14 +124,16 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
 
     Columns: scenario (with n_max), quantity, exact, estimate at n_max, coverage, the fitted slope with its
     CI, and the verdict. What a row prints follows its verdict (mcloss.judge.verdicts), as in the paper table:
-    an MCSE and a coverage (with its 95% Wilson interval) only under ``converges at n^-1/2`` (finite
-    variance); the bare estimate (four digits) where the variance is infinite, the limit degenerate or the
-    evidence inconclusive; an em dash where there is no limit. The slope is of log RMSE on log n, or of log
-    IQR where the verdict reads the IQR (no finite variance). Without a verdict column (older tables) a
-    finite exact value counts as converging. Rows in ``hide`` (see `duplicates`) are left out.
+    an MCSE and a coverage (with its 95% Wilson interval) only under ``converges at n^-1/2`` and
+    ``converges elsewhere`` (finite variance); the bare estimate (four digits) where the variance is
+    infinite, the limit degenerate or the evidence inconclusive; an em dash where there is no limit. The
+    slope is of log RMSE on log n, of log IQR where the verdict reads the IQR (no finite variance, marked
+    "(IQR)"), or of log EmpSE where it reads the EmpSE (a wrong limit, marked "(EmpSE)"). Without a verdict
+    column (older tables) a finite exact value counts as converging. Rows in ``hide`` (see `duplicates`) are
+    left out.
     """
     from mcloss.evidence.coverage import wilson_interval
-    from mcloss.judge.verdicts import CONVERGES, DEGENERATE, INCONCLUSIVE, SLOWER
+    from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, SLOWER
 
     rows = []
     for r in convergence.itertuples(index=False):
@@ -140,10 +142,11 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
         has_limit = bool(np.isfinite(r.exact))
         verdict = getattr(r, "verdict", None)
         verdict = verdict if isinstance(verdict, str) else (CONVERGES if has_limit else "no limit")
-        finite_variance = verdict == CONVERGES
+        # A wrong limit found by the median rule (infinite variance) has no MCSE: printed like `slower`.
+        finite_variance = verdict in (CONVERGES, ELSEWHERE) and bool(np.isfinite(r.estimate_mcse))
         if finite_variance:
             estimate = plus_minus(r.estimate, r.estimate_mcse)
-        elif verdict in (SLOWER, DEGENERATE, INCONCLUSIVE) and np.isfinite(r.estimate):
+        elif verdict in (SLOWER, DEGENERATE, INCONCLUSIVE, ELSEWHERE) and np.isfinite(r.estimate):
             estimate = significant(r.estimate, 6 if verdict == DEGENERATE else 4)
         else:
             estimate = DASH
@@ -153,6 +156,8 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
             coverage = f"{r.coverage:.3f} [{float(low):.3f}, {float(high):.3f}]"
         if getattr(r, "verdict_slope_of", "") == "iqr":
             rate = slope(r.iqr_slope, r.iqr_slope_ci_low, r.iqr_slope_ci_high) + " (IQR)"
+        elif verdict == ELSEWHERE and np.isfinite(getattr(r, "emp_se_slope", np.nan)):
+            rate = slope(r.emp_se_slope, r.emp_se_slope_ci_low, r.emp_se_slope_ci_high) + " (EmpSE)"
         elif verdict == DEGENERATE:
             rate = DASH
         else:

@@ -57,20 +57,62 @@ def _json_number(value):
     return value
 
 
-def write_exact(estimand: Estimand, path) -> None:
-    """Exact limits, lim n Var, their cross-checks and the tail analysis of each quantity, as JSON."""
-    unresolved = ""
+def _unresolved_everywhere(estimand: Estimand, what: str, err: Exception, notes: dict[str, list[str]]) -> dict:
+    """NaN for every quantity, each noting why (a quadrature outside the estimand's own `settle`)."""
+    for q in estimand.quantities:
+        notes.setdefault(q.name, []).append(f"{what} unresolved: {err}")
+    return {q.name: float("nan") for q in estimand.quantities}
+
+
+def exact_values(estimand: Estimand) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Exact limits, lim n Var and, per quantity, why a value no quadrature settled is NaN (absent: settled).
+
+    Independent of each other: the estimands settle each quadrature on its own (`Estimand.settle`),
+    and what still fails as a whole (e.g. a sampling plan's variance) drops only its own values.
+    """
+    notes: dict[str, list[str]] = {}
     try:
         exact = estimand.exact()
+    except InaccurateQuadrature as err:
+        exact = _unresolved_everywhere(estimand, "exact value", err, notes)
+    try:
         variances = estimand.asymptotic_variance()
+    except InaccurateQuadrature as err:
+        variances = _unresolved_everywhere(estimand, "lim n Var", err, notes)
+    try:
+        own = estimand.unresolved()
+    except InaccurateQuadrature as err:
+        own = {}
+        log.warning("unresolved values not reported: %s", err)
+    for name, why in own.items():
+        notes.setdefault(name, []).insert(0, why)
+    return exact, variances, {name: "; ".join(why) for name, why in notes.items()}
+
+
+def write_exact(estimand: Estimand, path) -> None:
+    """Exact limits, lim n Var, their cross-checks and the tail analysis of each quantity, as JSON.
+
+    A quadrature that does not settle drops only its own value (NaN, JSON null); the quantities
+    resting on it carry the reason as ``unresolved`` in their analysis, which the verdicts name.
+    """
+    exact, variances, unresolved = exact_values(estimand)
+    for name, why in unresolved.items():
+        # Unknown, not absent (never "no finite limit"): an unknown exact value makes the verdict inconclusive
+        # with this reason; an unknown lim n Var leaves the tails unchecked by the variance quadrature.
+        log.warning("%s: %s", name, why)
+    try:
         checks = [dataclasses.asdict(c) for c in estimand.exact_checks()]
     except InaccurateQuadrature as err:
-        # Unknown, not absent: the verdicts say "inconclusive" with this reason.
-        log.warning("exact values unresolved: %s", err)
-        unresolved = str(err)
-        exact = {q.name: float("nan") for q in estimand.quantities}
-        variances, checks = {}, []
-    analysis = quantity_analysis(estimand, unresolved)
+        log.warning("exact checks unresolved: %s", err)
+        checks = []
+    try:
+        plan_info = plan_exact(estimand)
+    except InaccurateQuadrature as err:
+        log.warning("the sampling plan's variance factors unresolved: %s", err)
+        plan_info = {"plan": plan(estimand), "plan_unresolved": str(err)}
+    analysis = quantity_analysis(estimand)
+    for name, info in analysis.items():
+        info["unresolved"] = unresolved.get(name, "")
     for name, value in exact.items():
         log.info("%s -> %r", name, value)
     for check in checks:
@@ -80,27 +122,42 @@ def write_exact(estimand: Estimand, path) -> None:
                    "variances": {k: (v if v == v else None) for k, v in variances.items()},
                    "checks": checks,
                    "analysis": {q: {k: _json_number(v) for k, v in info.items()} for q, info in analysis.items()},
-                   **plan_exact(estimand)}, fh, indent=2)
+                   **plan_info}, fh, indent=2)
 
 
 def summarise(scenario: str, estimand: Estimand, simulations: Sequence, exact_path, outputs: Mapping[str, str],
-              slope_min_n: int, bootstrap: int, seed: int, scenario_key) -> None:
+              slope_min_n: int, bootstrap: int, seed: int, scenario_key,
+              tails: Mapping[str, int] | None = None) -> None:
     """Summary, convergence, identity and exact-check tables of one scenario (``outputs`` names their paths).
 
     The exact values are read back from ``exact_path`` (as every later job reads them), so a
-    limit that JSON stores as null is NaN here too.
+    limit that JSON stores as null is NaN here too. ``tails`` ({replicates, samples}: config
+    analysis.tail_replicates, analysis.tail_samples) sets the data's check of the declared tails
+    (mcloss.evidence.tail_index), capped at the run's replicates and largest batch size.
     """
     from mcloss.evidence import summarise as s
+    from mcloss.evidence.tail_index import quantity_indices
     from mcloss.judge.convergence import convergence_table
 
     sim = load(simulations)
     limits, checks = read_exact(exact_path)
     analysis = read_analysis(exact_path)
     log.info("%d replicates, %d batch sizes", sim.replicates.size, sim.n.size)
+    data_tails = None
+    if tails:
+        replicates = min(int(tails["replicates"]), int(sim.replicates.size))
+        samples = min(int(tails["samples"]), int(sim.n[-1]))
+        data_tails = quantity_indices(estimand, seed, scenario_key, replicates, samples)
+        for name, found in data_tails.items():
+            log.info("%s: data tail index %.4g [%.4g, %.4g] (term %s, %d values)", name, found["data_tail_index"],
+                     found["data_tail_index_ci_low"], found["data_tail_index_ci_high"], found["data_tail_term"],
+                     found["data_tail_values"])
     s.summary_table(scenario, estimand.name, sim, estimand.quantities, limits, analysis).to_csv(
         outputs["summary"], index=False)
+    # The exact cross-checks too: a failed one makes the verdicts that rest on the exact values inconclusive.
     convergence = convergence_table(scenario, sim, estimand.quantities, limits, slope_min_n, bootstrap, seed,
-                                    scenario_key, analysis, estimand.name)
+                                    scenario_key, analysis, estimand.name, tail_evidence=data_tails,
+                                    checks=[ExactCheck(**c) for c in checks])
     convergence.to_csv(outputs["convergence"], index=False)
     for row in convergence.itertuples():
         log.info("%s: %s (%s)", row.quantity, row.verdict, row.reason)

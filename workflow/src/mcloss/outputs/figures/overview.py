@@ -6,7 +6,9 @@ against the rate the theory expects (``expected_slope``, an open diamond). Right
 standardised error z = (estimate - exact) / MCSE at n_max with its 95% interval
 z ± 1.96 (the MCSE is z's standard error), against 0. Only rows whose verdict has a
 finite variance get a z (see mcloss.outputs.paper.FINITE_VARIANCE); slopes are drawn where a
-limit exists (RATE_SHOWN); every other row names its verdict in place of a marker.
+limit exists (RATE_SHOWN); every other row names its verdict in place of a marker. A
+``converges elsewhere`` row (a wrong limit) is a filled triangle at its EmpSE slope (the spread
+its verdict read), and its z lies outside the band.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mcloss.evidence.summarise import Z95  # noqa: E402
-from mcloss.judge.verdicts import CONVERGES, SLOWER  # noqa: E402
+from mcloss.judge.verdicts import CONVERGES, ELSEWHERE, SLOWER  # noqa: E402
 from mcloss.outputs.paper import FINITE_VARIANCE, RATE_SHOWN  # noqa: E402
 
 from .style import GREY, LIGHT, apply_style  # noqa: E402
 
-_MARKERS = {CONVERGES: ("o", "black"), SLOWER: ("s", "white")}
+_MARKERS = {CONVERGES: ("o", "black"), SLOWER: ("s", "white"), ELSEWHERE: ("v", "black")}
 
 
 def _math(verdict: str) -> str:
@@ -78,7 +80,8 @@ def overview_figure(verdicts: pd.DataFrame, title: str):
             right.errorbar([z[i]], [y[i]], xerr=[[Z95], [Z95]], fmt="o", color="black", ms=3.5, capsize=2, lw=0.9)
         else:
             note = "degenerate (no spread)" if r.verdict == "degenerate" else (
-                r.verdict if r.verdict not in FINITE_VARIANCE else "MCSE 0")
+                r.verdict if r.verdict not in FINITE_VARIANCE
+                else "MCSE 0" if np.isfinite(r.estimate_mcse) else "no variance")
             right.text(0.5, y[i], f"— {note}", transform=right.get_yaxis_transform(), ha="center", va="center",
                        fontsize=6.5, style="italic", color="0.25")
     # Estimand groups: a rule above each group and its name as the header slot's tick label.
@@ -98,6 +101,7 @@ def overview_figure(verdicts: pd.DataFrame, title: str):
     handles = [
         matplotlib.lines.Line2D([], [], marker="o", color="black", ls="none", label=_math(CONVERGES)),
         matplotlib.lines.Line2D([], [], marker="s", color="black", mfc="white", ls="none", label=_math(SLOWER)),
+        matplotlib.lines.Line2D([], [], marker="v", color="black", ls="none", label=f"{ELSEWHERE} (EmpSE slope)"),
         matplotlib.lines.Line2D([], [], marker="D", color="black", mfc=GREY, ls="none", label="inconclusive"),
         matplotlib.lines.Line2D([], [], marker="d", mfc="none", mec=GREY, ls="none", label="theoretical rate"),
     ]
