@@ -457,3 +457,18 @@ def test_misplaced_scaling_flips_when_the_discriminator_ignores_the_fakes(logit,
             "as_typeset": True}
     row = claims.gan_misplaced_scaling(evidence_from_runs({"g": spec}, replicates=30, n_max=10_000), ["g"])
     assert row["verdict"] == verdict, row["detail"]
+
+
+def test_what_settles_an_inconclusive_quantity_follows_its_cause():
+    import pandas as pd
+
+    from mcloss.judge.claim_rules import settle_quantity
+
+    base = {"scenario": "s", "quantity": "q", "mean_finite": True, "var_finite": True, "exact": 1.0,
+            "replicates": 100, "n_max": 1000, "reason": "the RMSE shrinks slower than n^-1/2"}
+    assert "more replicates R" in settle_quantity(pd.Series(base))
+    for reason, cause in (("exact cross-check failed: c (1 vs 2)", "cross-check"),
+                          ("the data contradict the declared tails: ...", "tail index the data confirm")):
+        found = settle_quantity(pd.Series({**base, "reason": reason}))
+        assert cause in found and "not more data" in found
+    assert "E term^2" in settle_quantity(pd.Series({**base, "var_finite": None}))

@@ -184,3 +184,21 @@ def test_a_failed_check_withholds_only_the_verdicts_it_vouches_for():
     assert (withheld[["bce", "e_fake", "value"]] == "inconclusive").all()
     # A check that names no quantity puts every one in doubt.
     assert (table([ExactCheck("any", 1.0, 2.0, 1e-9, "planted")]) == "inconclusive").all()
+
+
+def test_a_tail_lighter_than_any_power_does_not_read_as_a_power_below_two():
+    # The squared lognormal(1) term has every moment, yet Hill's estimate at k alone sits below 2 at N = 8e6.
+    from mcloss.evidence.tail_index import hill_over_thresholds
+
+    rng = np.random.default_rng(1)
+    n = 8_000_000
+    term = (scipy.stats.lognorm(1.0).rvs(size=n, random_state=rng) - math.exp(0.5)) ** 2
+    at_k = hill(term, n)
+    assert at_k.high < 2.0                                   # alone, it would contradict "E term^2 finite"
+    both = hill_over_thresholds(term, n)
+    assert both.low <= at_k.low and both.high > 2.0
+    assert contradicts(math.inf, both.low, both.high) == ""
+    # A clean power tail still contradicts a declared light tail through the hull.
+    pareto = scipy.stats.pareto(1.5).rvs(size=n, random_state=rng)
+    hull = hill_over_thresholds(pareto, n)
+    assert hull.low <= 1.5 <= hull.high and contradicts(math.inf, hull.low, hull.high)

@@ -361,7 +361,9 @@ class GanDiscriminator(Estimand):
             jsd, why = unsettled(lambda: jensen_shannon(self.data, self.generator))
             checks.append(ExactCheck("value_at_optimal_D", e_real + e_fake, -math.log(4.0) + 2.0 * jsd, 1e-7,
                                      unresolved_reference("V(D*, G) = -log 4 + 2 JSD(p_data || p_g) (Goodfellow "
-                                                          "et al. 2014, Thm 1)", why)))
+                                                          "et al. 2014, Thm 1)", why),
+                                     # e_real and e_fake have checks of their own; this one vouches for their sum.
+                                     quantities=("value",)))
         # A value that is NaN (no limit, or unresolved: `unresolved` says why) has nothing to check.
         return [c for c in checks if math.isfinite(c.value)]
 

@@ -49,7 +49,6 @@ RESOLVE = (0.5, 2.0)   # exact ratios outside this band must be told from 1 (els
 #: Level of the interval of a control (a check that the evidence is sound, not the claim): as strict as 4 sigma.
 CONTROL_LEVEL = 1.0 - 2.0 * float(scipy.stats.norm.sf(Z_LIMIT))
 #: The per-quantity verdict of a limit that settles away from its exact value (mcloss.judge.verdicts).
-ELSEWHERE = getattr(v, "ELSEWHERE", "converges elsewhere")
 
 
 @dataclass
@@ -145,7 +144,7 @@ def identity_holds(row: pd.Series) -> bool:
 def has_variance(row) -> bool:
     """A CI, z or coverage exists: the quantity converges at n^-1/2 (or elsewhere, with a finite variance)."""
     verdict = getattr(row, "verdict", None)
-    return verdict == v.CONVERGES or (verdict == ELSEWHERE and flag(row, "var_finite") is True)
+    return verdict == v.CONVERGES or (verdict == v.ELSEWHERE and flag(row, "var_finite") is True)
 
 
 def premise(ev: Evidence, row, iid: bool = True) -> str | None:
@@ -177,7 +176,7 @@ def status(*rows) -> str:
     checked first, by `limits`.
     """
     verdicts = [getattr(r, "verdict", v.INCONCLUSIVE) for r in rows]
-    if any(verdict in (ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT) for verdict in verdicts):
+    if any(verdict in (v.ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT) for verdict in verdicts):
         return REFUTED
     if verdicts and all(verdict in v.CONVERGING for verdict in verdicts):
         return HOLDS
@@ -191,6 +190,13 @@ def settle_quantity(row) -> str:
         return f"{where}: a resolved tail index (whether E|term| is finite), not more data"
     if flag(row, "mean_finite") is True and not np.isfinite(float(getattr(row, "exact", np.nan))):
         return f"{where}: an exact value (the quadrature did not settle it), not more data"
+    reason = str(getattr(row, "reason", ""))
+    if "exact cross-check failed" in reason:
+        return f"{where}: an exact value its cross-check confirms (the check failed), not more data"
+    if "contradict the declared tails" in reason:
+        return f"{where}: a declared tail index the data confirm (they contradict it), not more data"
+    if "mean_finite" in getattr(row, "index", ()) and flag(row, "var_finite") is None:
+        return f"{where}: a resolved tail index (whether E term^2 is finite), not more data"
     replicates = getattr(row, "replicates", np.nan)
     now = f"now R = {int(replicates)}, " if np.isfinite(float(replicates)) else ""
     return f"{where}: more replicates R or a larger n_max ({now}n_max = {int(row.n_max):,})"
@@ -208,7 +214,7 @@ def limits(ev: Evidence, rows, iid: bool = True) -> tuple[str, str, object]:
     failing = [r for r in rows if not converges(r)]
     if verdict == REFUTED:
         return verdict, "", next((r for r in failing if getattr(r, "verdict", None) in
-                                  (ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT)), rows[0])
+                                  (v.ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT)), rows[0])
     if verdict == INCONCLUSIVE:
         return verdict, "; ".join(settle_quantity(r) for r in failing), (failing or list(rows))[0]
     return verdict, "", rows[0]
@@ -302,7 +308,7 @@ def ratio_verdict(exact: float, measured: dict, always_resolve: bool = False) ->
 
 
 def describe_ratio(measured: dict, exact: float) -> str:
-    """'ratio 0.1389, 95% interval [0.09, 0.2] (F, R = 100/100) vs exact 0.1461'."""
+    """'ratio 0.1389, 99% interval [0.09, 0.2] (F, R = 100/100) vs exact 0.1461'."""
     low, high = measured["interval"]
     return (f"n Var ratio {measured['ratio']:.4g}, {100 * measured['level']:.4g}% interval [{low:.4g}, {high:.4g}] "
             f"(F on R = {measured['r_top']}/{measured['r_bottom']} replicates) vs exact {exact:.4g}; "

@@ -42,7 +42,7 @@ limit`, `random limit`, `inconclusive`) by these mappings:
 - Variance ratios (antithetic-factor, control-variate-factor, antithetic-negative-control,
   gan-real-fraction): n Var = n EmpSE^2 at the largest n on R replicates; the ratio of two
   independent points has the F interval ratio / F_{1-a/2}(R_top - 1, R_bottom - 1) to
-  ratio / F_{a/2}(...), at 95% (simultaneous over a claim's k pairs: each at 1 - 0.05/k).
+  ratio / F_{a/2}(...), at 99% (simultaneous over a claim's k pairs: each at 1 - 0.01/k).
   Refuted if it excludes the exact ratio; inconclusive if it contains it and also 1
   where the exact ratio is <= 1/2 or >= 2 (gan-real-fraction: always, as it claims a
   larger variance), with the R per scenario that excludes 1 with probability 0.99;

@@ -67,7 +67,8 @@ def convergence_table(*args, checks: Sequence[ExactCheck] = (), **kwargs) -> pd.
                       f"that rests on it ({name}: {reason}) is withheld")
             name = INCONCLUSIVE
         row.update(verdict=name, reason=reason, verdict_slope_of=verdict.slope_of,
-                   detectable_bias=detectable_bias(name, row.get("estimate_mcse", np.nan)))
+                   detectable_bias=detectable_bias(name, row.get("estimate_mcse", np.nan),
+                                                   row.get("iqr", np.nan)))
         if verdict.verdict in _NO_VARIANCE or tails_contradicted(row):
             row.update(dict.fromkeys(CONVERGENCE_VARIANCE_COLUMNS, np.nan))
         if verdict.verdict == DEGENERATE:

@@ -18,7 +18,7 @@ variances[plan point] / variances[iid point]. Rules (thresholds in claim_rules):
 - antithetic-factor, control-variate-factor (scenarios: pairs iid point, plan point): per
   pair the measured ratio n Var_plan / n Var_iid at the largest n (n EmpSE^2 on R_plan and
   R_iid independent replicates) gets an F interval, ratio / F_{1-a/2}(R_plan - 1, R_iid - 1)
-  to ratio / F_{a/2}(...), simultaneous at 95% over the claim's k pairs (each at 1 - 0.05/k,
+  to ratio / F_{a/2}(...), simultaneous at 99% (LEVEL) over the claim's k pairs (each at 1 - 0.01/k,
   Bonferroni). Per pair: refuted when the interval excludes the exact factor (a factor above
   1, a loss, is as much a test of the formula as a gain); inconclusive when it contains it
   but also 1 while the exact factor is <= 1/2 or >= 2 (the run cannot tell the plan's effect
@@ -42,7 +42,6 @@ import numpy as np
 
 from . import verdicts as v
 from .claim_rules import (
-    ELSEWHERE,
     HOLDS,
     INCONCLUSIVE,
     LEVEL,
@@ -177,7 +176,7 @@ def rqmc_rate(ev: Evidence, s: list[str]) -> dict:
     settle = ""
     if why:
         verdict, detail = PREMISE, f"premise not met: {why}; {detail}"
-    elif getattr(row, "verdict", "") in (ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT) or row.slope_ci_low > RQMC_SLOPE:
+    elif getattr(row, "verdict", "") in (v.ELSEWHERE, v.NO_LIMIT, v.RANDOM_LIMIT) or row.slope_ci_low > RQMC_SLOPE:
         verdict = REFUTED
     elif row.slope_ci_high <= RQMC_SLOPE and converges_near(row):
         verdict = HOLDS
@@ -193,12 +192,15 @@ def rqmc_rate(ev: Evidence, s: list[str]) -> dict:
 
 
 def converges_near(row) -> bool:
-    """The estimate at the largest n within 4 MCSE of a finite exact limit (no rate condition)."""
-    if not np.isfinite(row.exact):
+    """The estimate at the largest n within 4 MCSE of a finite exact limit plus its declared bias (no rate
+    condition); never where a failed exact cross-check withheld the quantity's verdict (rule 9)."""
+    if not np.isfinite(row.exact) or "exact cross-check failed" in str(getattr(row, "reason", "")):
         return False
     if converges(row):
         return True
-    return bool(abs(row.estimate - row.exact) <= Z_LIMIT * row.estimate_mcse)
+    bias = float(getattr(row, "declared_bias", 0.0) or 0.0)
+    bias = bias if np.isfinite(bias) else 0.0
+    return bool(abs(row.estimate - row.exact - bias) <= Z_LIMIT * row.estimate_mcse)
 
 
 PLAN_CLAIMS = (

@@ -25,7 +25,6 @@ from mcloss.evidence import coverage, iid
 from . import verdicts as v
 from .claim_rules import (
     CONTROL_LEVEL,
-    ELSEWHERE,
     HOLDS,
     INCONCLUSIVE,
     LEVEL,
@@ -237,7 +236,11 @@ def _mse_gaussian_nll_one(ev, name):
                            "MCSE from 0 at the largest n; else inconclusive), showing the fixed variance is needed")
     gap = ev.row(name, "nll_affine_gap")
     exact, mcse = float(gap.exact), float(gap.estimate_mcse)
-    if part["verdict"] == HOLDS and not abs(exact) > Z_LIMIT * mcse:
+    if part["verdict"] == HOLDS and not math.isfinite(mcse):
+        # A gap that converges slower than n^-1/2 has no MCSE to resolve it from 0 with.
+        part.update(verdict=INCONCLUSIVE, settle=f"{name}/nll_affine_gap: a finite variance of the gap (its MCSE "
+                    "resolves the gap from 0); no number of replicates gives one")
+    elif part["verdict"] == HOLDS and not abs(exact) > Z_LIMIT * mcse:
         if exact == 0.0:
             part.update(verdict=PREMISE, detail="premise not met: the exact gap is 0 (sigma(x) is constant "
                         "in effect); " + part["detail"])
@@ -324,7 +327,7 @@ def _dependent_data_one(ev, name):
             return claim_row(row, fig(name, "convergence"), INCONCLUSIVE, DEPENDENT_RULE, detail,
                              f"{name}: a chain whose measured n Var agrees with theory (a broken control, not "
                              "more data)")
-    if row.verdict in v.CONVERGING or row.verdict == ELSEWHERE:
+    if row.verdict in v.CONVERGING or row.verdict == v.ELSEWHERE:
         return claim_row(row, fig(name, "convergence"), REFUTED, DEPENDENT_RULE, detail)
     return claim_row(row, fig(name, "convergence"), INCONCLUSIVE, DEPENDENT_RULE, detail, settle_quantity(row))
 

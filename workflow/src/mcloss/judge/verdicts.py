@@ -28,15 +28,18 @@ The rules, in the order they are applied (thresholds in the constants below):
 6. E|term| finite, E term^2 infinite (term tail index a in (1, 2]): expected slope of the
    spread on log n: 1/a - 1. Measured: the slope of log IQR across replicates (EmpSE, its
    MCSE, z, CIs and coverage assume a variance and are not used). The rate agrees with
-   theory when the IQR shrinks (CI upper end < 0) and its slope CI reaches theory's within
-   0.1 both ways (CI low <= expected + 0.1 and CI high >= expected - 0.1).
+   theory when the IQR shrinks, and not much slower than theory says (CI upper end <
+   min(0, expected + 0.2): it excludes a flat line and rates 0.2 slower than theory, as
+   NO_SHRINK does for n^-1/2), and its slope CI reaches theory's within 0.1 both ways
+   (CI low <= expected + 0.1 and CI high >= expected - 0.1).
    a. ``converges, slower than n^-1/2``: the rate agrees and the median estimate at the
-      largest n is within 2 IQR of the exact value.
-   b. ``converges elsewhere``: the rate agrees, the median is more than 2 IQR from the
-      exact value at the largest n and |median - exact| / IQR is larger there than at
-      the earlier checkpoint (the largest n <= n_max / 10, else the smallest n).
-   c. otherwise inconclusive with the failing part named; a clearly faster rate than
-      declared (CI high < expected - 0.1) is named as a contradiction of the declared tails.
+      largest n is within 2 IQR of the exact value; ``detectable_bias`` is those 2 IQR.
+   b. otherwise inconclusive with the failing part named; a clearly faster rate than
+      declared (CI high < expected - 0.1) is named as a contradiction of the declared
+      tails. A median more than 2 IQR from the exact value is not read as a wrong limit:
+      for a skewed law of infinite variance the median of the mean differs from the mean
+      by a multiple of the IQR that drifts slowly with n (Pareto(1.1) terms: 1.98, 2.28,
+      2.42 IQR at n = 10^3, 10^4, 10^5 around the right limit).
 7. ``converges at n^-1/2``: finite variance (the tails say E term^2 < infinity). The mean
    estimate at the largest n lies within 4 MCSE of exact + b/n (|z| <= 4; b the
    estimand's declared O(1/n) bias, reported as ``declared_bias``) and the RMSE
@@ -90,6 +93,7 @@ Z_LIMIT = 4.0          # |estimate - (exact + bias)| / MCSE; also the detectable
 RATE_EDGE = -0.45      # n^-1/2 with a margin for the curvature of a finite grid (slope CI lower end <= this)
 RATE_MARGIN = 0.1      # slower rates: the IQR slope CI reaches theory's 1/a - 1 within this, both ways
 NO_SHRINK = -0.25      # spread slopes above this (CI upper end) do not shrink like any useful power
+SLOWER_EDGE = 0.2      # slower rates: the IQR slope CI's upper end lies below theory's + this (and below 0)
 IQR_LIMIT = 2.0        # |median - exact| / IQR at the largest n
 ROUNDING = 1e-12
 #: Verdicts that rest on an exact value: a failed exact cross-check makes them inconclusive (rule 9).
@@ -136,11 +140,16 @@ def _ci(row: Mapping, prefix: str) -> str:
     return (f"{_num(row, prefix):.3f} [{_num(row, prefix + '_ci_low'):.3f}, {_num(row, prefix + '_ci_high'):.3f}]")
 
 
-def detectable_bias(verdict: str, mcse: float) -> float:
-    """The smallest bias the run could have detected: Z_LIMIT MCSE at the largest n, where the verdict has a
-    finite variance (`WITH_VARIANCE`); NaN otherwise."""
-    mcse = float(mcse)
-    return Z_LIMIT * mcse if verdict in WITH_VARIANCE and math.isfinite(mcse) else float("nan")
+def detectable_bias(verdict: str, mcse: float, iqr: float = float("nan")) -> float:
+    """The smallest bias the run could have detected at the largest n: Z_LIMIT MCSE where the verdict has a
+    finite variance (`WITH_VARIANCE`), IQR_LIMIT IQR (of the median) for ``converges, slower than n^-1/2``;
+    NaN otherwise."""
+    mcse, iqr = float(mcse), float(iqr)
+    if verdict in WITH_VARIANCE and math.isfinite(mcse):
+        return Z_LIMIT * mcse
+    if verdict == SLOWER and math.isfinite(iqr):
+        return IQR_LIMIT * iqr
+    return float("nan")
 
 
 def tails_contradicted(row: Mapping) -> str:
@@ -213,7 +222,7 @@ def judge_quantity(row: Mapping) -> Verdict:
 
 
 def _judge_slower(row: Mapping, exact: float, tails: str) -> Verdict:
-    """Rule 5: finite mean, infinite variance; the IQR's rate against theory's 1/a - 1, both ways."""
+    """Rule 6: finite mean, infinite variance; the IQR's rate against theory's 1/a - 1, both ways."""
     expected = _num(row, "expected_slope")
     low, high = _num(row, "iqr_slope_ci_low"), _num(row, "iqr_slope_ci_high")
     median, iqr = _num(row, "median"), _num(row, "iqr")
@@ -222,8 +231,10 @@ def _judge_slower(row: Mapping, exact: float, tails: str) -> Verdict:
         problems.append(f"the IQR shrinks faster than the declared tails allow (upper end of its slope CI "
                         f"{high:.3f} < {expected:.3f} - {RATE_MARGIN:g}): the data contradict the declared term tail "
                         f"index {_num(row, 'term_tail_index'):.3g}")
-    if not high < 0.0:
-        problems.append("the IQR does not shrink (upper end of its slope CI >= 0)")
+    edge = min(0.0, expected + SLOWER_EDGE) if math.isfinite(expected) else 0.0
+    if not high < edge:
+        problems.append(f"the IQR does not shrink, or not clearly faster than {SLOWER_EDGE:g} slower than theory "
+                        f"(upper end of its slope CI {high:.3f} >= {edge:.3f})")
     if not (math.isfinite(expected) and low <= expected + RATE_MARGIN):
         problems.append(f"it shrinks slower than theory's n^{expected:.3f}")
     measured = (f"IQR slope {_ci(row, 'iqr_slope')} vs expected {expected:.3f} ({tails}); median estimate "
@@ -235,21 +246,14 @@ def _judge_slower(row: Mapping, exact: float, tails: str) -> Verdict:
     off = abs(median - exact) / iqr if iqr > 0 else float("inf")
     if off <= IQR_LIMIT:
         return Verdict(SLOWER, "finite mean, infinite variance: " + measured, "iqr")
-    iqr_earlier, n_earlier = _num(row, "iqr_earlier"), _num(row, "n_earlier")
-    earlier = (abs(_num(row, "median_earlier") - exact) / iqr_earlier if iqr_earlier > 0 and n_earlier > 0
-               else float("nan"))
-    at = f"{earlier:.2f} IQR at n = {int(n_earlier):,}" if math.isfinite(earlier) else "no earlier n"
-    if math.isfinite(off) and math.isfinite(earlier) and off > earlier:
-        return Verdict(ELSEWHERE, f"the IQR shrinks as the tails say, but the median settles away from the exact "
-                                  f"value {exact:.6g}: {off:.2f} IQR from it at the largest n, up from {at}; "
-                       + measured, "iqr")
     return Verdict(INCONCLUSIVE, f"finite mean, infinite variance, but the median estimate is {off:.2f} IQR "
-                                 f"(more than {IQR_LIMIT:g}) from exact and that distance does not grow with n "
-                                 f"({at}); " + measured, "iqr")
+                                 f"(more than {IQR_LIMIT:g}) from exact: for a skewed law of infinite variance the "
+                                 "median of the mean need not be near the mean at feasible n, so no wrong limit is "
+                                 "inferred; " + measured, "iqr")
 
 
 def _judge_finite_variance(row: Mapping, exact: float) -> Verdict:
-    """Rules 6 and 7: finite variance; the estimate against exact + b/n, the RMSE's and the EmpSE's rates."""
+    """Rules 7 and 8: finite variance; the estimate against exact + b/n, the RMSE's and the EmpSE's rates."""
     estimate, mcse = _num(row, "estimate"), _num(row, "estimate_mcse")
     n_max, n_earlier = _num(row, "n_max"), _num(row, "n_earlier")
     bias = _num(row, "declared_bias")
@@ -293,16 +297,3 @@ def _judge_finite_variance(row: Mapping, exact: float) -> Verdict:
         problems.append(f"the RMSE slope CI does not exclude a flat line or a rate slower than n^-1/4 (upper end "
                         f">= {NO_SHRINK:g})")
     return Verdict(INCONCLUSIVE, " and ".join(problems) + "; " + measured, "rmse")
-
-
-def claim_status(verdicts: list[str]) -> str:
-    """How a claim "these quantities converge" reads a list of quantity verdicts.
-
-    holds: every one converges (at n^-1/2, slower, or degenerate at its limit); refuted: one
-    has no limit, a random limit, or converges elsewhere (a wrong limit); otherwise inconclusive.
-    """
-    if verdicts and all(v in CONVERGING for v in verdicts):
-        return "holds"
-    if any(v in (NO_LIMIT, RANDOM_LIMIT, ELSEWHERE) for v in verdicts):
-        return "refuted"
-    return "inconclusive"

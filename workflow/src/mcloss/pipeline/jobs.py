@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 
@@ -110,7 +111,10 @@ def write_exact(estimand: Estimand, path) -> None:
     except InaccurateQuadrature as err:
         log.warning("the sampling plan's variance factors unresolved: %s", err)
         plan_info = {"plan": plan(estimand), "plan_unresolved": str(err)}
-    analysis = quantity_analysis(estimand)
+    # The variances just computed, where they are the estimand's own (a plan's, e.g. Sobol's NaN, are not the
+    # law's: `reports` then reads the unplanned estimand's).
+    analysis = (quantity_analysis(estimand) if plan(estimand) != "iid"
+                else quantity_analysis(estimand, variances=variances, unsettled=unresolved))
     for name, info in analysis.items():
         info["unresolved"] = unresolved.get(name, "")
     for name, value in exact.items():
@@ -136,7 +140,7 @@ def summarise(scenario: str, estimand: Estimand, simulations: Sequence, exact_pa
     (mcloss.evidence.tail_index), capped at the run's replicates and largest batch size.
     """
     from mcloss.evidence import summarise as s
-    from mcloss.evidence.tail_index import quantity_indices
+    from mcloss.evidence.tail_index import contradicts, quantity_indices
     from mcloss.judge.convergence import convergence_table
 
     sim = load(simulations)
@@ -152,7 +156,12 @@ def summarise(scenario: str, estimand: Estimand, simulations: Sequence, exact_pa
             log.info("%s: data tail index %.4g [%.4g, %.4g] (term %s, %d values)", name, found["data_tail_index"],
                      found["data_tail_index_ci_low"], found["data_tail_index_ci_high"], found["data_tail_term"],
                      found["data_tail_values"])
-    s.summary_table(scenario, estimand.name, sim, estimand.quantities, limits, analysis).to_csv(
+    # Where the data contradict the declared tails, no variance is confirmed: the per-n MCSEs and coverage go too.
+    doubted = {q: {**info, "var_finite": None} for q, info in analysis.items()
+               if data_tails and contradicts(float(info.get("term_index", math.nan) or math.nan),
+                                             data_tails[q]["data_tail_index_ci_low"],
+                                             data_tails[q]["data_tail_index_ci_high"])}
+    s.summary_table(scenario, estimand.name, sim, estimand.quantities, limits, {**analysis, **doubted}).to_csv(
         outputs["summary"], index=False)
     # The exact cross-checks too: a failed one makes the verdicts that rest on the exact values inconclusive.
     convergence = convergence_table(scenario, sim, estimand.quantities, limits, slope_min_n, bootstrap, seed,
