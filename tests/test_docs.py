@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_BLOCKS = {"", "bash", "sh", "shell", "console"}
 QUICK_START = "python3 -m venv .venv && .venv/bin/pip install -r requirements.lock -e . && "
+TEST_COMMAND = ".venv/bin/python -m pytest -n 2 --dist loadfile"
 
 DRY_RUN_PREFIX = ".venv/bin/snakemake"
 # Snakemake commands that run for real (small or cheap); every other .venv/bin/snakemake command is a dry run.
@@ -57,7 +58,7 @@ EQUIVALENT = {
         "a report needs a finished run: here the quick run's (the default one is not run here)"),
 }
 ELSEWHERE = {
-    QUICK_START + ".venv/bin/python -m pytest -n 2 --dist loadfile": ".ci/run runs exactly this line (running it here would recurse)",
+    QUICK_START + TEST_COMMAND: ".ci/run runs exactly this line (running it here would recurse)",
     "timeout -k 20 330 bash tests/slurm_cluster.sh": ".ci/run runs it after the test suite (needs root, installs "
                                                      "Slurm)",
     ".venv/bin/snakemake --profile profiles/slurm": "needs a real cluster; tests/test_slurm_profile.py dry-runs the "
@@ -129,7 +130,7 @@ def sandbox(tmp_path_factory):
 def test_commands_are_found():
     found = [item for _, kind, item in commands() if kind == "command"]
     # The Quick start's two lines come first, exactly as CI runs the second.
-    assert found[:2] == [QUICK_START + ".venv/bin/snakemake --cores 2", QUICK_START + ".venv/bin/python -m pytest -n 2 --dist loadfile"]
+    assert found[:2] == [QUICK_START + ".venv/bin/snakemake --cores 2", QUICK_START + TEST_COMMAND]
     assert ".venv/bin/snakemake --cores 2 --configfile configs/quick.yaml --replace-workflow-config" in found
     ci = (ROOT / ".ci" / "run").read_text()
     assert found[1] in ci and "timeout -k 20 330 bash tests/slurm_cluster.sh" in ci
