@@ -101,18 +101,11 @@ def _term_names(estimand):
 # --- rule 3 of mcloss.judge.verdicts: the data may contradict the declared tails -------------------------------
 def _row(**overrides):
     """A convergence row that converges at n^-1/2 on its declared tails (light: term index inf)."""
-    row = {"exact": 1.0, "estimate": 1.0002, "estimate_mcse": 1e-4, "n_max": 10**6, "max_emp_se": 0.1,
-           "unit": "nats", "slope": -0.5, "slope_ci_low": -0.52, "slope_ci_high": -0.48, "emp_se_slope": -0.5,
-           "emp_se_slope_ci_low": -0.52, "emp_se_slope_ci_high": -0.48, "iqr_slope": -0.5,
-           "iqr_slope_ci_low": -0.53, "iqr_slope_ci_high": -0.47, "median": 1.0, "iqr": 0.01,
-           "n_earlier": 10**5, "estimate_earlier": 1.0002, "estimate_mcse_earlier": 10**-4 * 10**0.5,
-           "median_earlier": 1.0, "iqr_earlier": 0.01 * 10**0.5, "mean_finite": True, "var_finite": True,
-           "term_tail_index": math.inf, "data_tail_index": 9.0, "data_tail_index_ci_low": 8.5,
-           "data_tail_index_ci_high": 9.6, "data_tail_term": "t", "data_tail_values": 10**7,
-           "expected_slope": -0.5, "declared_bias": 0.0, "limit_kind": "", "limit_reason": "",
-           "tails_reason": "bounded or light-tailed terms", "unresolved": ""}
-    row.update(overrides)
-    return row
+    from test_verdicts import evidence
+
+    return evidence(**{"term_tail_index": math.inf, "data_tail_index": 9.0, "data_tail_index_ci_low": 8.5,
+                       "data_tail_index_ci_high": 9.6, "data_tail_term": "t", "data_tail_values": 10**7,
+                       "tails_reason": "bounded or light-tailed terms", **overrides})
 
 
 def test_data_that_contradict_the_declared_tails_make_the_verdict_inconclusive():
