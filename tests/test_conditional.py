@@ -1,16 +1,19 @@
 """Input-dependent models (x ~ p(x), y | x, polynomial predictions): exact values, estimates, identities, errors."""
 
 import copy
+import hashlib
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.integrate
 import scipy.special
 import scipy.stats
 import yaml
 
 from common import ROOT, SCHEMA, assert_one_line_error, first_problem, snakemake
+from mcloss.errors import ConfigError
 from mcloss.estimands import build
 from mcloss.estimands.binary_cross_entropy import BinaryCrossEntropy
 from mcloss.estimands.binary_cross_entropy_inputs import ConditionalBinaryCrossEntropy
@@ -34,6 +37,9 @@ NLL = {"estimand": "gaussian_nll", "inputs": UNIFORM,
        "model": {"mean": [0.5, 1.5], "sigma": 1.5}}
 HETERO = {**NLL, "data": {"mean": [1.0, 2.0, -0.5], "noise": {"dist": "gamma", "a": 2.0, "loc": -1.0, "scale": 0.5}},
           "model": {"mean": [0.5, 1.5], "log_sigma": [0.2, 0.5]}}
+# Heteroscedastic data too: y = m*(x) + exp(s(x)) e, s quadratic (bounded inputs), skewed noise of mean 0.5.
+SCALED = {**HETERO, "data": {"mean": [1.0, 2.0, -0.5], "noise": {"dist": "gamma", "a": 2.0, "loc": -0.5, "scale": 0.5},
+                             "noise_log_scale": [0.1, -0.7, 0.3]}}
 
 
 # --- independent high-order Gauss rules (not QUADPACK, not the estimand's helpers) --------------
@@ -79,6 +85,8 @@ def noise_rule(spec):
 def nll_moments(spec, x):
     """E(nll | x) and E(nll^2 | x), the noise integrated by its own Gauss rule (nll is a polynomial in e)."""
     e, w = noise_rule(spec)
+    if "noise_log_scale" in spec["data"]:
+        e = e[None, :] * np.exp(poly(spec["data"]["noise_log_scale"], x))[:, None]   # exp(s(x)) e at each x
     m_true, m = poly(spec["data"]["mean"], x)[:, None], poly(spec["model"]["mean"], x)[:, None]
     log_sigma = (poly(spec["model"]["log_sigma"], x) if "log_sigma" in spec["model"]
                  else np.full(x.shape, math.log(spec["model"]["sigma"])))[:, None]
@@ -137,7 +145,7 @@ def test_cross_entropy_exact_agrees_with_gauss_hermite_to_1e10():
     assert abs(variance["ce"] - ce_var) < 1e-10
 
 
-@pytest.mark.parametrize("spec", [NLL, HETERO], ids=["constant_sigma", "heteroscedastic"])
+@pytest.mark.parametrize("spec", [NLL, HETERO, SCALED], ids=["constant_sigma", "heteroscedastic", "noise_log_scale"])
 def test_gaussian_exact_agrees_with_gauss_legendre_to_1e10(spec):
     estimand = build(spec, "s")
     assert type(estimand) is ConditionalGaussianNLL
@@ -146,11 +154,14 @@ def test_gaussian_exact_agrees_with_gauss_legendre_to_1e10(spec):
     nll2 = gauss_uniform(lambda x: nll_moments(spec, x)[1])
     assert abs(exact["nll"] - nll) < 1e-10
     assert abs(variance["nll"] - (nll2 - nll**2)) < 1e-9   # E l^2 - (E l)^2 loses a digit to cancellation
-    noise = scipy.stats.norm(0, 0.5) if spec is NLL else scipy.stats.gamma(2.0, loc=-1.0, scale=0.5)
-    mse = gauss_uniform(lambda x: (poly(spec["data"]["mean"], x) + noise.mean() - poly(spec["model"]["mean"], x)) ** 2
-                        ) + noise.var()
+    law = spec["data"]["noise"]
+    noise = (scipy.stats.norm(law["loc"], law["scale"]) if law["dist"] == "norm"
+             else scipy.stats.gamma(law["a"], loc=law["loc"], scale=law["scale"]))
+    k = (lambda x: np.exp(poly(spec["data"]["noise_log_scale"], x))) if spec is SCALED else (lambda x: 1.0)
+    mse = gauss_uniform(lambda x: (poly(spec["data"]["mean"], x) + k(x) * noise.mean() - poly(spec["model"]["mean"], x))
+                        ** 2 + k(x) ** 2 * noise.var())
     assert abs(exact["mse"] - mse) < 1e-10
-    if spec is HETERO:
+    if spec is not NLL:
         sigma0 = math.exp(0.2)
         gap = nll - (mse / (2 * sigma0**2) + math.log(sigma0) + 0.5 * math.log(2 * math.pi))
         assert abs(exact["nll_affine_gap"] - gap) < 1e-10 and abs(gap) > 1e-3
@@ -160,12 +171,15 @@ def test_gaussian_exact_agrees_with_gauss_legendre_to_1e10(spec):
 
 
 @pytest.mark.parametrize("spec", [
-    BCE, CE, NLL, HETERO,
+    BCE, CE, NLL, HETERO, SCALED,
     {**BCE, "inputs": {"dist": "t", "df": 5.0}},
     {**CE, "inputs": {"dist": "lognorm", "s": 0.8}},
     {**BCE, "inputs": {"dist": "gamma", "a": 0.5}},
     {**NLL, "inputs": {"dist": "t", "df": 9.0}, "data": {"mean": [1.0, 2.0], "noise": {"dist": "laplace"}}},
-], ids=["bce", "ce", "nll", "hetero", "bce_t5", "ce_lognorm", "bce_gamma", "nll_t9_laplace"])
+    {**NLL, "inputs": {"dist": "t", "df": 9.0},
+     "data": {"mean": [1.0, 2.0], "noise": {"dist": "laplace", "loc": 0.3}, "noise_log_scale": [0.4]}},
+], ids=["bce", "ce", "nll", "hetero", "scaled", "bce_t5", "ce_lognorm", "bce_gamma", "nll_t9_laplace",
+        "nll_t9_laplace_constant_scale"])
 def test_exact_checks_agree(spec):
     checks = build(spec, "s").exact_checks()
     assert len(checks) >= 3
@@ -201,6 +215,89 @@ def test_heteroscedastic_nll_is_not_the_affine_map_of_the_mse():
     assert abs(gap.mean()) > 6 * gap.std(ddof=1) / math.sqrt(gap.size)
     assert [i.right for i in estimand.identities] == ["nll_from_weighted"]
     assert [i.right for i in build(NLL, "s").identities] == ["nll_from_mse"]
+
+
+# --- data.noise_log_scale: y = m*(x) + exp(s(x)) e ----------------------------------------------------------
+#: Recorded before noise_log_scale existed (same seed, grid and chunks): the estimates and SEs of a short run
+#: (sha256 over every quantity's arrays, sorted by name), the limits and lim n Var, and the first draws of y.
+BEFORE_NOISE_LOG_SCALE = {
+    "nll": ("8622218dafa14571b8cd93e5b1564056183dcd44618aa9b3ea7c4dd27a2f177e",
+            {"mse": 0.5833333333333329, "nll": 1.4540332709424657, "nll_from_mse": 1.4540332709424657},
+            {"mse": 0.5472222222222217, "nll": 0.02702331961591219, "nll_from_mse": 0.02702331961591219},
+            [-0.7652019129703855, -1.0627510381892267, 2.089131672003493]),
+    "hetero": ("633f44716a1bb86c557b52eac0a7fb9551424805c7d59b45aed05d0d4a0ea055",
+               {"mse": 0.7166666666666663, "nll": 1.3766846497532552, "nll_from_weighted": 1.3766846497532552,
+                "nll_affine_gap": 0.017548100052479414},
+               {"mse": 2.369523809523809, "nll": 0.3384078067804691, "nll_from_weighted": 0.3384078067804691,
+                "nll_affine_gap": 0.09421437233152313},
+               [-1.2990073220756382, -0.498887291337511, 6.368620847072768]),
+}
+
+
+@pytest.mark.parametrize("name, spec, scale", [("nll", NLL, None), ("hetero", HETERO, None),
+                                               ("nll", NLL, [0.0]), ("hetero", HETERO, [0.0, 0.0])])
+def test_absent_noise_log_scale_keeps_the_numbers_bit_for_bit(name, spec, scale):
+    """Without the key (or with s = 0) the draws, the run and the exact side are those of before the key."""
+    if scale is not None:
+        spec = {**spec, "data": {**spec["data"], "noise_log_scale": scale}}
+    estimand = build(spec, "s")
+    sim = simulate(estimand, batch_grid(1, 1000, 2), range(3), 7, scenario_key("golden"), chunk_size=256)
+    digest = hashlib.sha256()
+    for q in sorted(sim.estimate):
+        digest.update(sim.estimate[q].tobytes())
+        digest.update(sim.se[q].tobytes())
+    _, y = estimand.streams[0].sampler.start(np.random.default_rng(3))(5)
+    run, exact, variance, first = BEFORE_NOISE_LOG_SCALE[name]
+    assert digest.hexdigest() == run
+    assert estimand.exact() == exact and estimand.asymptotic_variance() == variance
+    assert y[:3].tolist() == first
+    assert ("exp(" in estimand.describe()) == (scale is not None)
+
+
+def test_noise_log_scale_scales_the_mse_limit_as_its_closed_form_and_the_monte_carlo_mean():
+    """x ~ U(-1, 1), y = 1 + 2 x + exp(-0.5 + x) e, e ~ N(0, 1), model N(0.5 + 1.5 x, 1):
+    lim MSE = E[(0.5 + 0.5 x)^2] + E[exp(2 (-0.5 + x))]."""
+    spec = {**NLL, "data": {"mean": [1.0, 2.0], "noise": NORMAL, "noise_log_scale": [-0.5, 1.0]},
+            "model": {"mean": [0.5, 1.5], "sigma": 1.0}}
+    estimand = build(spec, "s")
+    assert "y = 1 + 2 x + exp(-0.5 + 1 x) e" in estimand.describe()
+    bias = scipy.integrate.quad(lambda x: 0.5 * (0.5 + 0.5 * x) ** 2, -1.0, 1.0, epsabs=1e-14, epsrel=1e-13)[0]
+    noise = scipy.integrate.quad(lambda x: 0.5 * math.exp(2.0 * (-0.5 + x)), -1.0, 1.0, epsabs=1e-14, epsrel=1e-13)[0]
+    exact = estimand.exact()
+    assert abs(exact["mse"] - (bias + noise)) < 1e-10
+    assert abs(exact["mse"] - build({**spec, "data": {**spec["data"], "noise_log_scale": [-0.5]}}, "s").exact()["mse"]
+               ) > 0.1   # the x-dependence of the scale matters
+    for check in estimand.exact_checks():
+        assert abs(check.value - check.reference) <= check.tolerance, check
+    replicates = 200
+    sim = simulate(estimand, np.asarray([2000]), range(replicates), 20261201, scenario_key("noise_log_scale"),
+                   chunk_size=2000)
+    mse = sim.estimate["mse"][:, -1]
+    mcse = mse.std(ddof=1) / math.sqrt(replicates)
+    assert abs(mse.mean() - exact["mse"]) <= 4 * mcse, (mse.mean(), exact["mse"], mcse)
+    # The replicates' spread is the exact lim n Var (total variance with exp(2 s), exp(4 s) moments) at n = 2000.
+    assert mse.var(ddof=1) * 2000 == pytest.approx(estimand.asymptotic_variance()["mse"], rel=0.25)
+
+
+def test_noise_log_scale_rejections_name_the_key():
+    scaled = {**NLL, "data": {**NLL["data"], "noise_log_scale": [-0.5, 1.0]}}
+    for scale, key, allowed in (([0.1, float("nan")], "scenarios.g.data.noise_log_scale[1]", "finite"),
+                                ([float("inf")], "scenarios.g.data.noise_log_scale[0]", "finite"),
+                                (0.5, "scenarios.g.data.noise_log_scale", "array"),
+                                ([], "scenarios.g.data.noise_log_scale", "at least 1"),
+                                (["a"], "scenarios.g.data.noise_log_scale[0]", "number")):
+        spec = {**scaled, "data": {**scaled["data"], "noise_log_scale": scale}}
+        assert_one_line_error(first_problem({"scenarios": {"g": spec}}), key, allowed)
+    # Built directly (no schema), a number is refused by the estimand itself.
+    with pytest.raises(ConfigError, match=r"^config key s\.data\.noise_log_scale: .*allowed: a non-empty list"):
+        build({**scaled, "data": {**scaled["data"], "noise_log_scale": 0.5}}, "s")
+    # A non-constant s(x) on unbounded inputs: exp(k s(x)) is not polynomial (as the model's log_sigma).
+    for inputs in (NORMAL, {"dist": "t", "df": 9.0}):
+        assert_one_line_error(first_problem({"scenarios": {"g": {**scaled, "inputs": inputs}}}),
+                              "scenarios.g.data.noise_log_scale", "bounded support")
+    # A constant scale is a rescaled noise law: allowed on any inputs law with the moments.
+    constant = {**scaled, "inputs": NORMAL, "data": {**scaled["data"], "noise_log_scale": [0.3, 0.0]}}
+    assert first_problem({"scenarios": {"g": constant}}) is None
 
 
 def test_identities_catch_a_wrong_term():
