@@ -10,6 +10,7 @@ import mcloss.laws.plans
 import mcloss.laws.streams
 import mcloss.pipeline.config as config_checks
 import mcloss.pipeline.sweeps
+import mcloss.simulate.fitting
 from mcloss.errors import ConfigError
 from mcloss.laws.plans import plan as sampling_plan
 from mcloss.pipeline.codehash import source_hash
@@ -53,6 +54,14 @@ try:
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 FIGURES = ["convergence", "paths", "clt"]
+# Scenarios whose model is trained on each batch (a `fit` block): their fits run in mcloss.simulate.fitting.
+FITTED = [s for s in SCENARIOS if mcloss.simulate.fitting.is_fitted(ESTIMANDS[s])]
+# Sweeps of a fitted scenario over a numeric key: their first-order terms get a figure of their own.
+FITTED_SWEEPS = [
+    name
+    for name, sweep in SWEEPS.items()
+    if sweep.scenario in FITTED and sweep.x not in mcloss.pipeline.sweeps.CATEGORICAL_X
+]
 # What the i.i.d. check of a scenario reads (rule summarise); bins is fixed, the rest is config.
 IID_SETTINGS = {
     "samples": config["analysis"]["iid_samples"],
@@ -169,6 +178,10 @@ def all_outputs():
     # figure saying so, since which limits exist is known only after rule summarise has run.
     outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
     outputs += ["results/tables/coverage.csv"]
+    if FITTED:
+        outputs += ["results/tables/fitted.csv", "results/tables/fitted_first_order.csv"]
+        outputs += [f"results/figures/{s}/fitted.{ext}" for s in drawn if s in FITTED for ext in ("pdf", "png")]
+        outputs += [f"results/figures/sweeps/{s}_first_order.{ext}" for s in FITTED_SWEEPS for ext in ("pdf", "png")]
     outputs += plan_outputs()
     return outputs
 
@@ -198,6 +211,9 @@ def summary_figures():
     """Per drawn scenario, (figure name, path relative to results/) for the links in SUMMARY.md."""
     drawn = drawn_scenarios()
     found = {s: [(figure, f"figures/{s}/{figure}.png") for figure in FIGURES] for s in drawn}
+    for s in drawn:
+        if s in FITTED:
+            found[s].append(("fitted", f"figures/{s}/fitted.png"))
     for sweep in SWEEPS:
         # A sweep over `sampling` (categorical x) is drawn by the plans figure, the others by the sweep figure.
         figure = f"figures/plans/{sweep}.png" if sweep in PLAN_SWEEPS else f"figures/sweeps/{sweep}.png"

@@ -4,6 +4,7 @@ from mcloss.pipeline.scripting import open_log
 
 log = open_log(snakemake.log[0])  # noqa: F821
 
+import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -20,11 +21,17 @@ write_table(control_bounds(iid), out.iid_csv, "Rejection rates of Pearson's chi-
             "Ljung-Box test of serial dependence at alpha over all replicate streams of each scenario, with binomial "
             "MCSEs and 95% Wilson intervals; control bounds alpha -+ 4 MCSE at alpha, and whether the lower one can "
             "trigger at this R (a test that never rejects fails the control only then).", "tab:iid")
+fits = {}
+for path in inp.exact:
+    with open(path) as fh:
+        fit = json.load(fh).get("fit")
+    if fit is not None:
+        fits[Path(path).stem] = fit
 evidence = claims.Evidence(
     summary=pd.read_csv(inp.summary), convergence=pd.read_csv(inp.convergence),
     identities=pd.read_csv(inp.identities), exact_checks=pd.read_csv(inp.exact_checks), iid=iid,
     variances={Path(path).stem: read_variances(path) for path in inp.exact}, scenarios=p.scenarios,
-    sweep_bases=p.bases,
+    sweep_bases=p.bases, fits=fits,
 )
 table = claims.judge(evidence, p.assignment)
 for row in table.itertuples():

@@ -34,7 +34,7 @@ import pandas as pd
 from mcloss.errors import ConfigError
 from mcloss.pipeline.jobs import exact_values
 from mcloss.pipeline.project import Project
-from mcloss.simulate.engine import simulate
+from mcloss.simulate.fitting import run as simulate
 
 COVERAGE_MCSE = 0.005
 NOMINAL = 0.95

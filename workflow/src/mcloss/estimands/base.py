@@ -32,6 +32,8 @@ REGISTRY: dict[str, type[Estimand]] = {}
 #: (e.g. `inputs`: an input-dependent model); kept apart so that the plain estimand modules do not
 #: import their variants (and an edit to one variant's module reruns only its scenarios).
 VARIANTS: dict[str, dict[str, type[Estimand]]] = {}
+#: Which variant key wins where a spec has several (a fitted model with inputs is fitted): higher first.
+PRECEDENCE = {"fit": 1}
 
 
 def register_variant(cls: type[Estimand], key: str) -> None:
@@ -223,7 +225,7 @@ def build(spec: Mapping[str, Any], key: str) -> Estimand:
 
     # How the streams draw (config key `sampling`) wraps the estimand; iid returns it unchanged.
     cls = REGISTRY[name]
-    for variant_key, variant in VARIANTS.get(name, {}).items():
-        if variant_key in spec:
-            cls = variant
+    present = [k for k in VARIANTS.get(name, {}) if k in spec]
+    if present:
+        cls = VARIANTS[name][max(present, key=lambda k: PRECEDENCE.get(k, 0))]
     return planned(cls(spec, key), spec, key)

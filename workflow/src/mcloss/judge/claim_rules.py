@@ -64,6 +64,8 @@ class Evidence:
     scenarios: Mapping[str, Mapping] = field(default_factory=dict)
     #: Sweep point -> base scenario, for points drawing i.i.d. (their i.i.d. check is the base's).
     sweep_bases: Mapping[str, str] = field(default_factory=dict)
+    #: Fitted scenario -> its theory (the `fit` record of results/exact/<scenario>.json).
+    fits: Mapping[str, Mapping] = field(default_factory=dict)
 
     def row(self, scenario: str, quantity: str) -> pd.Series:
         found = self.convergence[(self.convergence.scenario == scenario) & (self.convergence.quantity == quantity)]

@@ -1,6 +1,7 @@
 """The claims catalogue and its evaluation: every claim, judged from the evidence into the claims table.
-Owns `CLAIMS` (the source texts' claims, mcloss.judge.source_claims, then those beyond them,
-mcloss.judge.plan_claims, in the order results/claims.md lists them) and `judge`, and
+Owns `CLAIMS` (the source texts' claims, mcloss.judge.source_claims, those about models trained on
+the batch, mcloss.judge.fit_claims, then the sampling plans', mcloss.judge.plan_claims, in the order
+results/claims.md lists them) and `judge`, and
 re-exports the names read as `mcloss.judge.claims.X` (Evidence, the table's columns, the
 rule functions). May import: the claims modules of mcloss.judge (none imports this one)
 and the stages below judge. The rest of this docstring is printed in results/claims.md,
@@ -48,6 +49,13 @@ limit`, `random limit`, `inconclusive`) by these mappings:
   larger variance), with the R per scenario that excludes 1 with probability 0.99;
   premise not met without a finite variance; holds otherwise. Controls (dependent-data's
   n Var against theory) use the chi-squared interval at the level of 4 sigma (0.99994).
+- First-order terms of models trained on the batch (gan-trained-discriminator, optimism-tic):
+  n (mean - exact) at the largest n with MCSE n x bias_mcse against the declared constant b of
+  E estimate = exact + b/n (tr(J^-1 K)/2 for the excess risk and the train gap); refuted beyond
+  4 MCSE, holds within when the term is also told from 0 by 4 MCSE, inconclusive otherwise.
+  Coverage claims (logistic-regression-mle; dependent-data on a fitted scenario) compare the
+  share of R covering intervals at the largest n with 0.95, or with the exact asymptotic
+  coverage, within 4 binomial SE.
 - Several scenarios: each gets its own verdict (column `scenarios`); the first refuted
   one decides, else the first inconclusive, else the first that holds; `premise not met`
   only when no assigned scenario can test the claim. The row's numbers (estimate, CI,
@@ -75,6 +83,7 @@ from .claim_rules import (
     Claim,
     Evidence,
 )
+from .fit_claims import FIT_CLAIMS, gan_trained_discriminator, logistic_regression_mle, optimism_tic
 from .plan_claims import PLAN_CLAIMS
 from .source_claims import (
     SOURCE_CLAIMS,
@@ -94,17 +103,20 @@ from .source_claims import (
 )
 
 __all__ = [
-    "CLAIMS", "CLAIM_COLUMNS", "DECIDES_FIRST", "EVIDENCE_KINDS", "LEGEND", "PLAN_CLAIMS", "SOURCE_CLAIMS", "VERDICTS",
+    "CLAIMS", "CLAIM_COLUMNS", "DECIDES_FIRST", "EVIDENCE_KINDS", "FIT_CLAIMS", "LEGEND", "PLAN_CLAIMS",
+    "SOURCE_CLAIMS", "VERDICTS",
     "Z_LIMIT",
     "Claim", "Evidence", "judge",
     # the source texts' rules, read by the tests as claims.<rule>
     "bce_bernoulli_mle", "cauchy_no_lln", "ce2_equals_bce", "clt_coverage", "dependent_data", "gan_limit_pz",
     "gan_misplaced_scaling", "gan_optimal_jsd", "gan_real_fraction", "iid_check", "label_smoothing",
     "mse_gaussian_nll", "nll_is_cross_entropy",
+    # the fitted models' rules
+    "gan_trained_discriminator", "logistic_regression_mle", "optimism_tic",
 ]
 
-#: Every claim, in the order of the table: the source texts' own, then those beyond them (sampling plans).
-CLAIMS: tuple[Claim, ...] = SOURCE_CLAIMS + PLAN_CLAIMS
+#: Every claim, in the order of the table: the source texts' own, those about fitted models, then the sampling plans'.
+CLAIMS: tuple[Claim, ...] = SOURCE_CLAIMS + FIT_CLAIMS + PLAN_CLAIMS
 
 
 def judge(evidence: Evidence, assignment: Mapping[str, list[str]]) -> pd.DataFrame:

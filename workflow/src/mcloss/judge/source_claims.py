@@ -53,6 +53,7 @@ from .claim_rules import (
     variance_interval,
     variance_ratio,
 )
+from .fit_claims import dependent_fit_one
 
 SOURCE_GAN_Q = "GAN discriminator loss derivation (question)"
 SOURCE_GAN_A = "GAN discriminator loss derivation (answer)"
@@ -306,6 +307,8 @@ DEPENDENT_RULE = ("per chain: premise not met if its labels are independent (no 
 
 
 def _dependent_data_one(ev, name):
+    if name in ev.fits:
+        return dependent_fit_one(ev, name)      # a model trained on the dependent batch
     row = ev.row(name, "mle_p")
     theory = ev.variances.get(name, {}).get("mle_p", math.nan)
     p = float(row.exact)

@@ -22,7 +22,9 @@ from mcloss.maths.exact import InaccurateQuadrature
 from mcloss.maths.tails import quantity_analysis
 
 # Only what a simulate job needs at the top (no pandas, no summaries): its start-up is paid per job.
-from mcloss.simulate.engine import load, save, simulate
+from mcloss.simulate.engine import load, save
+from mcloss.simulate.fitting import is_fitted
+from mcloss.simulate.fitting import run as simulate
 
 from .results import read_analysis, read_exact
 
@@ -121,12 +123,14 @@ def write_exact(estimand: Estimand, path) -> None:
         log.info("%s -> %r", name, value)
     for check in checks:
         log.info("check %s: %r vs %r", check["name"], check["value"], check["reference"])
+    # A model trained on the batch: theta*, R*, J, K and the first-order constants (mcloss.estimands.fitted).
+    fit = {"fit": {**estimand.theory, "bias_per_n": estimand.bias_per_n()}} if is_fitted(estimand) else {}
     with open(path, "w") as fh:
         json.dump({"limits": {k: (v if v == v else None) for k, v in exact.items()},
                    "variances": {k: (v if v == v else None) for k, v in variances.items()},
                    "checks": checks,
                    "analysis": {q: {k: _json_number(v) for k, v in info.items()} for q, info in analysis.items()},
-                   **plan_info}, fh, indent=2)
+                   **plan_info, **fit}, fh, indent=2)
 
 
 def summarise(scenario: str, estimand: Estimand, simulations: Sequence, exact_path, outputs: Mapping[str, str],

@@ -27,7 +27,7 @@ import os
 import time
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +180,9 @@ class Simulation:
     """Running estimates of a block of replicates at every checkpoint.
 
     ``estimate[q]`` and ``se[q]`` have shape (replicates, checkpoints);
-    ``nonfinite[term]`` counts non-finite per-sample values per replicate.
+    ``nonfinite[term]`` counts non-finite per-sample values per replicate; ``model_se[q]`` is a
+    second standard error where a quantity has two (a fitted coefficient's model-based one:
+    mcloss.simulate.fitting).
     """
 
     n: np.ndarray
@@ -188,6 +190,7 @@ class Simulation:
     estimate: dict[str, np.ndarray]
     se: dict[str, np.ndarray]
     nonfinite: dict[str, np.ndarray]
+    model_se: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def simulate(
@@ -245,6 +248,7 @@ def save(sim: Simulation, path) -> None:
     arrays.update({f"estimate/{q}": v for q, v in sim.estimate.items()})
     arrays.update({f"se/{q}": v for q, v in sim.se.items()})
     arrays.update({f"nonfinite/{t}": v for t, v in sim.nonfinite.items()})
+    arrays.update({f"model_se/{q}": v for q, v in sim.model_se.items()})
     path = Path(path)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -284,4 +288,4 @@ def load(paths) -> Simulation:
     if any(not np.array_equal(b["n"], n) for b in blocks):
         raise ValueError("simulation blocks disagree on the batch-size grid")
     return Simulation(n=n, replicates=reps[order], estimate=gather("estimate"), se=gather("se"),
-                      nonfinite=gather("nonfinite"))
+                      nonfinite=gather("nonfinite"), model_se=gather("model_se"))
