@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .formatting import DASH, latex_escape, plus_minus, significant, slope
+from .formatting import DASH, latex_escape, median_iqr, plus_minus, significant, slope
 
 
 def _formatted(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
@@ -125,8 +125,10 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
     Columns: scenario (with n_max), quantity, exact, estimate at n_max, coverage, the fitted slope with its
     CI, and the verdict. What a row prints follows its verdict (mcloss.judge.verdicts), as in the paper table:
     an MCSE and a coverage (with its 95% Wilson interval) only under ``converges at n^-1/2`` and
-    ``converges elsewhere`` (finite variance); the bare estimate (four digits) where the variance is
-    infinite, the limit degenerate or the evidence inconclusive; an em dash where there is no limit. The
+    ``converges elsewhere`` (finite variance); under ``converges, slower than n^-1/2`` (and a wrong limit
+    found without a variance) the median and IQR across replicates at n_max, labelled so (`median_iqr`), as
+    the verdict read them; the bare estimate (four digits) where the limit is degenerate or the evidence
+    inconclusive, or where a table has no median; an em dash where there is no limit. The
     slope is of log RMSE on log n, of log IQR where the verdict reads the IQR (no finite variance, marked
     "(IQR)"), or of log EmpSE where it reads the EmpSE (a wrong limit, marked "(EmpSE)"). Without a verdict
     column (older tables) a finite exact value counts as converging. Rows in ``hide`` (see `duplicates`) are
@@ -146,6 +148,9 @@ def convergence_view(convergence: pd.DataFrame, hide: set[tuple[str, str]] = fro
         finite_variance = verdict in (CONVERGES, ELSEWHERE) and bool(np.isfinite(r.estimate_mcse))
         if finite_variance:
             estimate = plus_minus(r.estimate, r.estimate_mcse)
+        elif verdict in (SLOWER, ELSEWHERE) and np.isfinite(getattr(r, "median", np.nan)):
+            # No finite variance: the verdict read the median and IQR at n_max, so the table shows them.
+            estimate = median_iqr(r.median, r.iqr)
         elif verdict in (SLOWER, DEGENERATE, INCONCLUSIVE, ELSEWHERE) and np.isfinite(r.estimate):
             estimate = significant(r.estimate, 6 if verdict == DEGENERATE else 4)
         else:
