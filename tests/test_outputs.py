@@ -138,7 +138,9 @@ def test_a_wrong_limit_without_a_variance_prints_no_mcse_or_coverage():
 def test_latex_table_escapes_cells_header_and_caption():
     frame = pd.DataFrame({"scenario_name": ["a_1&b"], "share %": [0.5]})
     tex = to_latex(frame, "Estimates with 95% CIs & #1", "tab:x")
-    assert r"95\% CIs \& \#1" in tex and r"a\_1\&b" in tex and r"scenario\_name" in tex and r"share \%" in tex
+    assert r"95\% CIs \& \#1" in tex and r"a\_1\&b" in tex and r"share \%" in tex
+    # A name wider than its cells is stacked at its underscores.
+    assert r"\shortstack[l]{scenario\_\\\relax name}" in tex
     assert r"\toprule" in tex and r"\bottomrule" in tex
 
 
