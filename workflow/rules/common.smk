@@ -34,21 +34,19 @@ def _shown(path):
 # Where a value was set, for the error messages: the command line, the --configfile files (the last one
 # wins), the workflow's config.yaml (unless --replace-workflow-config dropped it).
 _cli_files = list(workflow.overwrite_configfiles or [])
+# The workflow's own config files (config.yaml), as its `configfile:` directive read them.
+_defaults = [path for path in workflow.configfiles[len(_cli_files) :] if Path(path).is_file()]
 _replaced = bool(workflow.config_settings.replace_workflow_config and _overrides)
 SOURCES = [("--config", config_checks.typed_overrides(dict(workflow.config_settings.config or {})))]
 SOURCES += [(f"--configfile {_shown(path)}", config_checks.load_config_file(path)) for path in reversed(_cli_files)]
 if not _replaced:
-    SOURCES += [
-        (_shown(path), config_checks.load_config_file(path))
-        for path in workflow.configfiles[len(_cli_files) :]
-        if Path(path).is_file()
-    ]
-if _cli_files and not _replaced and workflow.is_main_process:
+    SOURCES += [(_shown(path), config_checks.load_config_file(path)) for path in _defaults]
+if _cli_files and _defaults and not _replaced and workflow.is_main_process:
     # Said once, at the start: the defaults' scenarios and sweeps stay in the run.
     print(
         f"mcloss: --configfile {', '.join(_shown(p) for p in _cli_files)} is merged into "
-        f"{', '.join(_shown(p) for p in workflow.configfiles[len(_cli_files) :])} (its keys override, the "
-        "defaults' scenarios and sweeps are kept); add --replace-workflow-config to run it alone",
+        f"{', '.join(_shown(p) for p in _defaults)} (its keys override, the defaults' scenarios and sweeps are "
+        "kept); add --replace-workflow-config to run it alone",
         file=sys.stderr,
     )
 
