@@ -4,6 +4,19 @@ from snakemake.utils import min_version
 
 min_version("9.14.8")
 
+import sys
+from pathlib import Path
+
+from mcloss.errors import ConfigError
+from mcloss.pipeline.config import load_config_file
+
+# Snakemake's own message for a YAML error in config.yaml names no line: read it first, for one that does.
+try:
+    if Path("config.yaml").is_file():
+        load_config_file("config.yaml", "config.yaml")
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
+
 
 configfile: "config.yaml"
 

@@ -8,12 +8,26 @@ from pathlib import Path
 
 import pytest
 
-PREAMBLE = r"""\documentclass{article}
-\usepackage[T1]{fontenc}
-\usepackage[utf8]{inputenc}
-\usepackage{booktabs,longtable,graphicx}
-\begin{document}
+#: A standard article with 2 cm margins (set by hand: no geometry package) that loads what the tables need and
+#: nothing else; ``{paper}`` is a4paper or letterpaper.
+PREAMBLE = r"""\documentclass[{paper}]{{article}}
+\setlength{{\textwidth}}{{\dimexpr\paperwidth-4cm\relax}}
+\setlength{{\textheight}}{{\dimexpr\paperheight-4cm\relax}}
+\setlength{{\oddsidemargin}}{{\dimexpr2cm-1in\relax}}
+\setlength{{\evensidemargin}}{{\oddsidemargin}}
+\setlength{{\topmargin}}{{\dimexpr2cm-1in\relax}}
+\setlength{{\headheight}}{{0pt}}
+\setlength{{\headsep}}{{0pt}}
+\usepackage{{booktabs,longtable,amsmath,graphicx,array,pdflscape}}
+\begin{{document}}
 """
+#: Overfull boxes up to this many pt are rounding (TeX reports 0.1 pt ones), not a table wider than the text.
+OVERFULL_TOLERANCE = 1.0
+
+
+def overfull(log: str) -> list[float]:
+    """Widths (pt) by which the boxes of a pdflatex log overflow, horizontally."""
+    return [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
 
 
 def pdflatex():
@@ -29,14 +43,18 @@ def pdflatex():
     return found
 
 
-def compile_tex(tex: Path, workdir: Path) -> tuple[int, str, int]:
-    """(pdflatex return code, log tail, pages) of ``tex`` \\input into a minimal article in ``workdir``."""
+def compile_tex(tex: Path, workdir: Path, paper: str = "a4paper") -> tuple[int, str, int]:
+    """(pdflatex return code, log, pages) of ``tex`` \\input into the article of `PREAMBLE` in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
-    doc = workdir / f"{tex.stem}_doc.tex"
-    doc.write_text(PREAMBLE + "\\input{" + str(tex.resolve()) + "}\n\\end{document}\n")
-    run = subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", doc.name],
-                         cwd=workdir, capture_output=True, text=True, errors="replace")
-    # longtable needs a second pass for its column widths; its first pass already shows every error.
+    doc = workdir / f"{tex.stem}_{paper}_doc.tex"
+    doc.write_text(PREAMBLE.format(paper=paper) + "\\input{" + str(tex.resolve()) + "}\n\\end{document}\n")
+    # longtable needs a second pass for its column widths (the first may report boxes the second does not have).
+    passes = 2 if "longtable" in tex.read_text() else 1
+    for _ in range(passes):
+        run = subprocess.run([pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", doc.name],
+                             cwd=workdir, capture_output=True, text=True, errors="replace")
+        if run.returncode != 0:
+            break
     log = run.stdout
     pages = re.search(r"Output written on .* \((\d+) pages?", log)
     # The whole log: warnings such as 'Float too large for page' come before its last lines.

@@ -473,3 +473,44 @@ def test_what_settles_an_inconclusive_quantity_follows_its_cause():
         found = settle_quantity(pd.Series({**base, "reason": reason}))
         assert cause in found and "not more data" in found
     assert "E term^2" in settle_quantity(pd.Series({**base, "var_finite": None}))
+
+
+#: Words a rule text cannot end on without being cut short ("..., or a verdict is").
+DANGLING = {"a", "an", "and", "are", "as", "at", "by", "for", "if", "in", "is", "not", "of", "on", "or", "than", "the",
+            "to", "unless", "when", "where", "with", "without"}
+
+
+def whole_rule(rule):
+    """The rule text, without the combination note, ends on a word that completes its sentence."""
+    own = rule.replace(f" ({claim_rules.COMBINATION})", "")
+    last = own.rstrip(").;, ").split()[-1].lower()
+    return last not in DANGLING and own.count("(") == own.count(")")
+
+
+def test_rule_texts_are_whole_and_printed_whole():
+    # One row per source claim, each judged on evidence built above for it.
+    parts = {
+        "gan-limit-pz": claims.gan_limit_pz(GAN_LIMIT_CASES["both converge"][0](), ["g"]),
+        "gan-real-fraction": claims.gan_real_fraction(fraction_evidence(1.5, 1.5), ["f", "r"]),
+        "gan-misplaced-scaling": claims.gan_misplaced_scaling(typeset_evidence(lambda n: -0.75 * n, 1.35), ["g"]),
+        "gan-optimal-jsd": claims.gan_optimal_jsd(optimal_evidence(v.DEGENERATE), ["o", "e"]),
+        "ce2-equals-bce": claims.ce2_equals_bce(evidence([ok("b", "bce")], identities=identity("b", "bce", "ce2")),
+                                                ["b"]),
+        "bce-bernoulli-mle": claims.bce_bernoulli_mle(_two_bce(), ["b", "x"]),
+        "mse-gaussian-nll": claims.mse_gaussian_nll(_heteroscedastic(-0.0234), ["h"]),
+        "label-smoothing": claims.label_smoothing(evidence([ok("c", "ce")], scenarios={"c": {"label_smoothing": 0.1}}),
+                                                  ["c"]),
+        "dependent-data": claims.dependent_data(chain_evidence(v.RANDOM_LIMIT, v.RANDOM_LIMIT, 1.0, 1.0), ["c", "f"]),
+        "cauchy-no-lln": claims.cauchy_no_lln(evidence([infinite_mean("c", "bce"), ok("t", "bce", v.SLOWER)]),
+                                              ["c", "t"]),
+    }
+    by_id = {c.claim_id: c for c in claims.CLAIMS}
+    rows = [{"claim_id": key, "source": by_id[key].source, "statement": by_id[key].statement,
+             "evidence_kind": by_id[key].evidence_kind, **row} for key, row in parts.items()]
+    table = pd.DataFrame(rows).reindex(columns=claims.CLAIM_COLUMNS)
+    text = claims_markdown(table, seed=1, replicates=10)
+    for row in table.itertuples():
+        assert whole_rule(row.rule), (row.claim_id, row.rule[-80:])
+        # The page prints the rule whole, as a sentence of its own.
+        assert f"- rule: {row.rule}.\n" in text, row.claim_id
+    assert not whole_rule("holds: ...; inconclusive: the check is missing, or a verdict is")

@@ -54,7 +54,8 @@ def test_snakemake_stops_with_one_line_before_any_job(tmp_path):
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert lines == ["config error: config key scenarios.g.real_fraction: 2 is greater than or equal to the "
-                     "maximum of 1; allowed: a number > 0 and < 1"], run.stderr
+                     "maximum of 1; allowed: a number > 0 and < 1 (from config.yaml, key "
+                     "scenarios.g.real_fraction)"], run.stderr
     assert keep.read_text() == "computed earlier"
     assert not (tmp_path / "results" / "simulations").exists()
 

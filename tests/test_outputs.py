@@ -138,7 +138,9 @@ def test_a_wrong_limit_without_a_variance_prints_no_mcse_or_coverage():
 def test_latex_table_escapes_cells_header_and_caption():
     frame = pd.DataFrame({"scenario_name": ["a_1&b"], "share %": [0.5]})
     tex = to_latex(frame, "Estimates with 95% CIs & #1", "tab:x")
-    assert r"95\% CIs \& \#1" in tex and r"a\_1\&b" in tex and r"scenario\_name" in tex and r"share \%" in tex
+    assert r"95\% CIs \& \#1" in tex and r"a\_1\&b" in tex and r"share \%" in tex
+    # A name wider than its cells is stacked at its underscores.
+    assert r"\shortstack[l]{scenario\_\\\relax name}" in tex
     assert r"\toprule" in tex and r"\bottomrule" in tex
 
 
@@ -215,6 +217,25 @@ def test_paper_rows_print_ci_and_coverage_only_where_the_variance_is_finite():
     # ... found by the median rule (infinite variance, no MCSE): the bare estimate and no coverage.
     assert view.loc["shifted_heavy:bce", "estimate ± MCSE"] == "0.72"
     assert view.loc["shifted_heavy:bce", "coverage [Wilson]"] == DASH
+
+
+def test_slower_rows_show_the_median_and_iqr_at_n_max_not_the_mean():
+    # The verdict `slower` read the median and IQR (no finite variance): both tables print them, labelled.
+    verdicts = synthetic_verdicts()
+    convergence = synthetic_convergence(verdicts).assign(median=0.70345, iqr=0.01234)
+    rows = paper_rows(verdicts, convergence)
+    assert list(rows.columns[-2:]) == ["median", "iqr"]
+    assert list(rows.columns[:-2]) == list(paper_rows(verdicts, synthetic_convergence(verdicts)).columns)
+    view = paper_view(rows, DEFAULT_COLUMNS).set_index(rows.scenario + ":" + rows.quantity)
+    assert view.loc["gan_slow:bce", "estimate ± MCSE"] == "median 0.7035, IQR 0.012"
+    assert view.loc["shifted_heavy:bce", "estimate ± MCSE"] == "median 0.7035, IQR 0.012"
+    assert view.loc["gan_ok:bce", "estimate ± MCSE"] == "0.7012 ± 0.0011"
+    assert view.loc["short:bce", "estimate ± MCSE"] == "0.7012"
+    frame = convergence_frame().iloc[[0]].assign(verdict=SLOWER, verdict_slope_of="iqr", median=1.00049, iqr=0.0213,
+                                                 iqr_slope=-0.33, iqr_slope_ci_low=-0.36, iqr_slope_ci_high=-0.30)
+    assert convergence_view(frame).iloc[0]["estimate ± MCSE"] == "median 1, IQR 0.021"   # 4 significant digits
+    assert convergence_view(frame.assign(median=1.2345)).iloc[0]["estimate ± MCSE"] == "median 1.234, IQR 0.021"
+    assert convergence_view(frame.assign(verdict=CONVERGES)).iloc[0]["estimate ± MCSE"] == "1.0010 ± 0.0012"
 
 
 def test_paper_rows_follow_the_verdict_not_the_numbers():

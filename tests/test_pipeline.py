@@ -171,7 +171,7 @@ def test_verdicts_and_summary_page_are_written_without_claim_scenarios(results):
 
 
 def test_every_generated_tex_file_compiles(results, tmp_path):
-    from latex import compile_tex
+    from latex import OVERFULL_TOLERANCE, compile_tex, overfull
 
     texs = sorted(results.rglob("*.tex"))
     assert {t.name for t in texs} >= {"convergence.tex", "identities.tex", "exact_checks.tex", "iid.tex",
@@ -179,6 +179,8 @@ def test_every_generated_tex_file_compiles(results, tmp_path):
     for tex in texs:
         code, log, _ = compile_tex(tex, tmp_path / tex.stem)
         assert code == 0, f"{tex.name} does not compile:\n{log}"
+        # ... and fits an article with 2 cm margins (tests/test_latex_fit.py checks every kind on wider rows).
+        assert max(overfull(log), default=0.0) <= OVERFULL_TOLERANCE, (tex.name, overfull(log))
 
 
 def test_paper_table_and_overview_figure(results, tmp_path):

@@ -21,20 +21,54 @@ SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.ya
 # Snakemake reads the values nested in --config 'key={...}' as strings; read them as YAML would.
 _overrides = workflow.config_settings.overwrite_config or {}
 update_config(config, config_checks.typed_overrides(_overrides))
+# Numbers as the schema wants them (1e5 and 100000.0 where an integer is wanted), as `mcloss` reads them.
+config_checks.normalise_numbers(config, SCHEMA)
+
+
+def _shown(path):
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# Where a value was set, for the error messages: the command line, the --configfile files (the last one
+# wins), the workflow's config.yaml (unless --replace-workflow-config dropped it).
+_cli_files = list(workflow.overwrite_configfiles or [])
+# The workflow's own config files (config.yaml), as its `configfile:` directive read them.
+_defaults = [path for path in workflow.configfiles[len(_cli_files) :] if Path(path).is_file()]
+_replaced = bool(workflow.config_settings.replace_workflow_config and _overrides)
+SOURCES = [("--config", config_checks.typed_overrides(dict(workflow.config_settings.config or {})))]
+SOURCES += [(f"--configfile {_shown(path)}", config_checks.load_config_file(path)) for path in reversed(_cli_files)]
+if not _replaced:
+    SOURCES += [(_shown(path), config_checks.load_config_file(path)) for path in _defaults]
+if _cli_files and _defaults and not _replaced and workflow.is_main_process:
+    # Said once, at the start: the defaults' scenarios and sweeps stay in the run.
+    print(
+        f"mcloss: --configfile {', '.join(_shown(p) for p in _cli_files)} is merged into "
+        f"{', '.join(_shown(p) for p in _defaults)} (its keys override, the defaults' scenarios and sweeps are "
+        "kept); add --replace-workflow-config to run it alone",
+        file=sys.stderr,
+    )
+
+
+def _config_exit(err):
+    sys.exit(f"config error: {config_checks.source_hint(err, SOURCES)}")
+
 
 # Fail before any job runs, with one line naming the key: the schema first
 # (before defaults are filled in, so the message is about what the user wrote),
 # then what only the estimands can check.
 _problem = config_checks.schema_error(config, SCHEMA)
 if _problem is not None:
-    sys.exit(f"config error: {config_checks.override_hint(_problem, _overrides)}")
+    _config_exit(_problem)
 validate(config, SCHEMA)
 try:
     ESTIMANDS = config_checks.check(config, SCHEMA)
     # Sweeps: each grid point is a scenario of its own (mcloss.pipeline.sweeps), run by the same rules.
     SWEEPS, _point_estimands = mcloss.pipeline.sweeps.check(config)
 except ConfigError as err:
-    sys.exit(f"config error: {config_checks.override_hint(err, _overrides)}")
+    _config_exit(err)
 
 ESTIMANDS.update(_point_estimands)
 SPECS = dict(config["scenarios"])
@@ -52,7 +86,7 @@ try:
     # 128-bit stream keys; two scenarios drawing different numbers must not share one.
     KEYS = mcloss.laws.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
 except ConfigError as err:
-    sys.exit(f"config error: {err}")
+    _config_exit(err)
 FIGURES = ["convergence", "paths", "clt"]
 # Scenarios whose model is trained on each batch (a `fit` block): their fits run in mcloss.simulate.fitting.
 FITTED = [s for s in SCENARIOS if mcloss.simulate.fitting.is_fitted(ESTIMANDS[s])]
@@ -114,7 +148,7 @@ def batch_sizes(scenario):
 try:
     mcloss.laws.plans.check_plans(ESTIMANDS, config["chunk_size"], batch_sizes)
 except ConfigError as err:
-    sys.exit(f"config error: {err}")
+    _config_exit(err)
 
 
 def grid(scenario):

@@ -14,7 +14,7 @@ with open(SCHEMA) as _schema:
 try:
     mcloss.outputs.paper.check_config(config["paper"], _PAPER_QUANTITIES, list(REGISTRY), _PAPER_DEFAULTS)
 except ConfigError as err:
-    sys.exit(f"config error: {err}")
+    _config_exit(err)
 
 # Sweep points are left out: their sweep figures show them.
 PAPER_SCENARIOS = [s for s in SCENARIOS if s not in SWEEP_OF]

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 from mcloss.evidence.iid import control_bounds  # noqa: E402
 from mcloss.judge import claims  # noqa: E402
 from mcloss.outputs import pages  # noqa: E402
-from mcloss.outputs.tables import write_table  # noqa: E402
+from mcloss.outputs.tables import LATEX, write_table  # noqa: E402
 from mcloss.pipeline.results import read_variances  # noqa: E402
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
@@ -20,7 +20,7 @@ iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True)
 write_table(control_bounds(iid), out.iid_csv, "Rejection rates of Pearson's chi-squared goodness-of-fit test and the "
             "Ljung-Box test of serial dependence at alpha over all replicate streams of each scenario, with binomial "
             "MCSEs and 95% Wilson intervals; control bounds alpha -+ 4 MCSE at alpha, and whether the lower one can "
-            "trigger at this R (a test that never rejects fails the control only then).", "tab:iid")
+            "trigger at this R (a test that never rejects fails the control only then).", "tab:iid", **LATEX["iid"])
 fits = {}
 for path in inp.exact:
     with open(path) as fh:

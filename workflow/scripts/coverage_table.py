@@ -9,7 +9,7 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mcloss.evidence import coverage  # noqa: E402
-from mcloss.outputs.tables import write_table  # noqa: E402
+from mcloss.outputs.tables import LATEX, write_table  # noqa: E402
 from mcloss.pipeline.results import read_variances  # noqa: E402
 
 inp, out = snakemake.input, snakemake.output  # noqa: F821
@@ -20,5 +20,5 @@ cells, excluded = coverage.coverage_cells(pd.read_csv(inp.summary),
 log.info("%d cells judged, %d (scenario, quantity) excluded", len(cells), len(excluded))
 write_table(cells, out.csv, "Coverage of the 95% CLT interval per scenario, quantity and n, with its Wilson "
             "interval and z against 0.95 in binomial MCSE at 0.95 (quantities with a finite, positive asymptotic "
-            "variance only).", "tab:coverage")
+            "variance only).", "tab:coverage", **LATEX["coverage"])
 write_table(excluded, out.excluded, "Quantities whose CLT coverage is not judged, and why.", "tab:coverage-excluded")

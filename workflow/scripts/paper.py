@@ -15,7 +15,8 @@ rows = paper_rows(verdicts, pd.read_csv(inp.convergence))
 log.info("paper table: %d rows, columns %s", len(rows), p.paper["columns"])
 caption = (f"Batch losses at the largest batch size n against their exact limits (seed {p.seed}, "
            f"R = {p.replicates} replicates per scenario unless it sets its own). Estimate ± Monte Carlo SE, "
-           "rounded to the SE; slope of log RMSE on log n (of log IQR across replicates for 'slower') with its "
+           "rounded to the SE (for 'slower', whose variance is infinite, the median and IQR across replicates); "
+           "slope of log RMSE on log n (of log IQR across replicates for 'slower') with its "
            "bootstrap 95% CI (-0.5 is the n^-1/2 rate); "
            "coverage of the nominal 95% CI with its 95% Wilson interval. An em dash: the quantity has no limit, "
            f"no finite variance or no spread, as the verdict says. {VERDICT_LEGEND}.")

@@ -8,7 +8,7 @@ import pandas as pd  # noqa: E402
 
 from mcloss.estimands import build  # noqa: E402
 from mcloss.outputs.formatting import significant  # noqa: E402
-from mcloss.outputs.tables import convergence_view, duplicates, short_view, write_table  # noqa: E402
+from mcloss.outputs.tables import LATEX, convergence_view, duplicates, short_view, write_table  # noqa: E402
 from mcloss.pipeline import sweeps  # noqa: E402
 
 table, params = snakemake.wildcards.get("table", "summary"), snakemake.params  # noqa: F821
@@ -24,7 +24,8 @@ caption = {
     "summary": "Monte Carlo performance of the batch estimates at each batch size n (Morris et al. 2019).",
     "convergence": "Estimates at the largest n with 95% CIs (estimate rounded to its Monte Carlo SE), coverage of "
                    "the 95% CI over the replicates, and the fitted slope of log RMSE on log n with its bootstrap "
-                   "95% CI.",
+                   "95% CI; without a finite variance, the median and IQR across replicates and the slope of "
+                   "log IQR.",
     "identities": "Largest per-batch deviation of quantities that must agree on every batch.",
     "exact_checks": "Exact values against independent computations.",
 }[table]
@@ -45,4 +46,4 @@ if table == "identities":
     view = view.assign(**{c: [significant(v, 3) for v in view[c]] for c in deviations})
     view = view.rename(columns={"max_abs_deviation": "max |diff|", "max_scaled_deviation": "max scaled |diff|"})
 write_table(frame, snakemake.output.csv, caption, f"tab:{table}", view=view,  # noqa: F821
-            latex="latex" in snakemake.output.keys(), notes=notes)  # noqa: F821
+            latex="latex" in snakemake.output.keys(), notes=notes, **LATEX.get(table, {}))  # noqa: F821

@@ -149,7 +149,8 @@ def gan_misplaced_scaling(ev: Evidence, s: list[str]) -> dict:
 OPTIMAL_RULE = ("holds: the exact check holds (V(D*) by quadrature vs -log 4 + 2 JSD, both finite), V converges, "
                 "and with p_g = p_data V converges to -log 4 (degenerate there: zero variance); refuted: the check "
                 "fails or a limit is elsewhere or missing; premise not met: the second scenario's p_g is not "
-                "p_data, or no finite mean; inconclusive: the check is missing or not finite, or a verdict is")
+                "p_data, or no finite mean; inconclusive: the check is missing or not finite, or a verdict is "
+                "inconclusive")
 
 
 def _optimal_part(ev, name):

@@ -28,6 +28,30 @@ def continuous_names() -> list[str]:
     )
 
 
+#: Other names of scipy's laws, used only to suggest the scipy name of an unknown one (never accepted):
+#: the names other libraries and textbooks use, which difflib's close matches miss (student_t is not close to t).
+ALIASES = {
+    "student_t": "t", "students_t": "t", "studentt": "t", "student": "t",
+    "gaussian": "norm", "normal": "norm", "gauss": "norm",
+    "exponential": "expon", "exp": "expon",
+    "lognormal": "lognorm", "log_normal": "lognorm",
+    "halfnormal": "halfnorm", "half_normal": "halfnorm",
+    "chisquare": "chi2", "chi_square": "chi2", "chisquared": "chi2", "chi_squared": "chi2",
+    "weibull": "weibull_min", "gumbel": "gumbel_r", "inverse_gamma": "invgamma",
+    "inverse_gaussian": "invgauss", "beta_prime": "betaprime", "half_cauchy": "halfcauchy",
+    "fisher": "f", "snedecor": "f", "frechet": "invweibull", "generalized_pareto": "genpareto",
+    "gev": "genextreme", "triangular": "triang", "rectangular": "uniform",
+}
+
+
+def suggestions(name: str, names: list[str]) -> list[str]:
+    """Up to three known names for an unknown ``name``: its alias's scipy name first, then difflib's close matches."""
+    key = str(name).strip().lower().replace("-", "_").replace("'", "").replace(" ", "_")
+    alias = ALIASES.get(key) or ALIASES.get(key.replace("_", ""))
+    close = difflib.get_close_matches(str(name), names, n=3)
+    return ([alias] if alias in names else []) + [c for c in close if c != alias][: 3 - (alias in names)]
+
+
 def _kappa4_unconfirmable(shapes: Mapping[str, float]) -> tuple[str, str] | None:
     # scipy's kappa4 moments are numerical integrals that return NaN for finite moments when h < 0 (the
     # mean of kappa4(h=-0.1, k=0.1), tail index 100) or k < 0 (the variance at k = -0.4, tail index 2.5),
@@ -64,7 +88,7 @@ def make_distribution(spec: Mapping[str, Any], key: str):
     name = spec["dist"]
     names = continuous_names()
     if name not in names:
-        close = difflib.get_close_matches(str(name), names, n=3)
+        close = suggestions(name, names)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ConfigError(
             f"{key}.dist",

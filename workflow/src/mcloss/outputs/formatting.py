@@ -57,6 +57,14 @@ def significant(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def median_iqr(median: float, iqr: float) -> str:
+    """The median and IQR across replicates, labelled (``median 1.055, IQR 0.012``): what a verdict without a
+    finite variance reads, in place of a bare mean. An em dash where the median is not finite."""
+    if not math.isfinite(float(median)):
+        return DASH
+    return f"median {significant(median, 4)}, IQR {significant(iqr, 2)}"
+
+
 def _decimals(mcse: float, digits: int) -> int:
     """Decimal place of the ``digits``-th significant digit of ``mcse`` (negative: left of the point)."""
     return digits - 1 - math.floor(math.log10(abs(mcse)))

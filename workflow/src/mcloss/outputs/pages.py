@@ -129,13 +129,19 @@ def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
         lines += [f"### `{row.claim_id}`: {row.verdict}", "", f"*{row.source}*: {row.statement}", "",
                   f"- decided by: {_text(row.scenario) or 'n/a'}",
                   f"- every assigned scenario: {_text(row.scenarios) or 'n/a'}",
-                  f"- rule: {row.rule if isinstance(row.rule, str) else 'n/a'}", f"- measured: {row.detail}"]
+                  f"- rule: {_sentence(row.rule) if isinstance(row.rule, str) else 'n/a'}",
+                  f"- measured: {row.detail}"]
         if _text(row.settle):
             lines.append(f"- what would settle it: {row.settle}")
         lines.append("")
     lines += ["## How verdicts are reached", "", claims_mod.__doc__.split("\n\n", 1)[1].strip(), "",
               "### Per-quantity verdicts (mcloss.judge.verdicts)", "", verdicts.__doc__.split("\n\n", 1)[1].strip(), ""]
     return "\n".join(lines)
+
+
+def _sentence(text: str) -> str:
+    """``text`` whole, closed by a full stop (a rule is printed as the sentence it is, never shortened)."""
+    return text if text.endswith(".") else text + "."
 
 
 def _text(value) -> str:

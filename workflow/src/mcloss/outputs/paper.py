@@ -2,7 +2,8 @@
 
 Input contract (``results/verdicts.csv``, one row per scenario x quantity): the columns
 `VERDICT_COLUMNS`, the verdict one of `VERDICTS`. The coverage of the 95% CI comes from
-``results/tables/convergence.csv`` (columns scenario, quantity, coverage, coverage_mcse).
+``results/tables/convergence.csv`` (columns scenario, quantity, coverage, coverage_mcse), and so do the median
+and IQR across replicates at n_max (columns median, iqr, added at the end of paper.csv).
 
 What a row prints follows from its verdict and nothing else:
 
@@ -12,8 +13,9 @@ What a row prints follows from its verdict and nothing else:
   slope of log EmpSE [95% CI] (the spread the verdict read), coverage with its Wilson interval (the
   intervals miss the exact value: that is the finding); found by the median rule (infinite variance, no
   MCSE in verdicts.csv), as ``converges, slower than n^-1/2`` below;
-- ``converges, slower than n^-1/2`` and ``inconclusive``: exact, estimate (no MCSE: the
-  variance need not be finite), slope [95% CI]; no coverage;
+- ``converges, slower than n^-1/2``: exact, the median and IQR across replicates at n_max (labelled so: the
+  variance is infinite, the mean has no MCSE and the verdict read the median and IQR), slope [95% CI]; no coverage;
+- ``inconclusive``: exact, estimate (no MCSE: the variance need not be finite), slope [95% CI]; no coverage;
 - ``no limit``, ``random limit``, ``degenerate``: no exact value, MCSE, slope or coverage
   (an em dash), the verdict column says why.
 """
@@ -29,7 +31,7 @@ from mcloss.errors import ConfigError
 from mcloss.evidence.coverage import wilson_interval
 from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, SLOWER, VERDICTS
 
-from .formatting import DASH, plus_minus, significant, slope
+from .formatting import DASH, median_iqr, plus_minus, significant, slope
 
 VERDICT_COLUMNS = [
     "scenario", "estimand", "quantity", "unit", "verdict", "reason", "exact", "estimate", "estimate_mcse", "n_max",
@@ -104,7 +106,8 @@ def paper_rows(verdicts: pd.DataFrame, convergence: pd.DataFrame) -> pd.DataFram
     """Tidy full-precision table: ``verdicts`` plus coverage and coverage_mcse, blanked where the verdict
     says they do not exist (estimate_mcse, coverage and the slope CI set to NaN, see the module docstring)."""
     check_columns(verdicts)
-    cov = convergence[["scenario", "quantity", "coverage", "coverage_mcse"]]
+    cov = convergence[["scenario", "quantity", "coverage", "coverage_mcse"]
+                      + [c for c in ("median", "iqr") if c in convergence.columns]]
     out = verdicts.merge(cov, on=["scenario", "quantity"], how="left")
     # A wrong limit found by the median rule has no variance: no MCSE in verdicts.csv, so no coverage either.
     finite = out.verdict.isin(FINITE_VARIANCE).to_numpy() & np.isfinite(out.estimate_mcse.to_numpy(float))
@@ -147,6 +150,8 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
             "exact": significant(r.exact, 6),
             # Without a finite variance the estimate has no MCSE to round to: four digits (six if exact).
             "estimate": (plus_minus(r.estimate, r.estimate_mcse) if np.isfinite(r.estimate_mcse)
+                         else median_iqr(r.median, r.iqr)
+                         if r.verdict in (SLOWER, ELSEWHERE) and np.isfinite(getattr(r, "median", np.nan))
                          else significant(r.estimate, 6 if r.verdict == DEGENERATE else 4)
                          if r.verdict in EXACT_SHOWN else DASH),
             "slope": slope(r.slope, r.slope_ci_low, r.slope_ci_high),

@@ -8,7 +8,10 @@ names the key and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -23,6 +26,90 @@ def _dotted(path) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _strict_integer(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+#: The schema's validator with only true ints as integers (jsonschema counts 100000.0 as one), so that
+#: `normalise_numbers` finds every integral float to turn into an int.
+_StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
+
+
+def _type_errors(errors):
+    for error in errors:
+        if error.validator == "type":
+            yield error
+        yield from _type_errors(error.context or [])
+
+
+def _as_number(value: Any, types: list[str]) -> Any:
+    """``value`` as the number the schema wants, or ``value`` itself when it is none."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)          # 1e5: a number to a user, a string to YAML 1.1 (and so to Snakemake)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if "integer" in types and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return float(value) if "number" in types else value
+
+
+def normalise_numbers(config: dict, schema_path: str) -> dict:
+    """``config`` (changed in place and returned) with numbers written as the schema wants them.
+
+    Where the schema wants an integer, an integral float (``100000.0``, what ``--config`` makes of ``1e5``) or a
+    numeric string (``'1e5'``, what a YAML 1.1 loader makes of it, Snakemake's and PyYAML's alike) becomes the int;
+    where it wants a number, a numeric string becomes the float. A non-integral value stays as it is, for the
+    schema to refuse with its one line. The one place both the pipeline (workflow/rules/common.smk) and the
+    ``mcloss`` command (`mcloss.pipeline.project.Project`) read numbers.
+    """
+    with open(schema_path) as fh:
+        validator = _StrictValidator(yaml.safe_load(fh))
+    for _ in range(100):              # a conversion can only remove errors; the bound is a guard
+        changed = False
+        for error in _type_errors(validator.iter_errors(config)):
+            types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            if not ({"integer", "number"} & set(types)) or not error.absolute_path:
+                continue
+            *parents, last = error.absolute_path
+            holder = config
+            for part in parents:
+                holder = holder[part]
+            value = _as_number(holder[last], types)
+            if value is not holder[last] and (type(value) is not type(holder[last]) or value != holder[last]):
+                holder[last] = value
+                changed = True
+        if not changed:
+            break
+    return config
+
+
+def load_config_file(path, key: str = "--configfile") -> dict:
+    """A YAML config file as a mapping, or a one-line ConfigError at ``key`` with the line and column of a YAML error.
+
+    Used by the ``mcloss`` command and by the workflow before Snakemake reads its config.yaml (whose own error
+    gives no line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(key, f"no such file {str(path)!r}", "a YAML config such as config.yaml")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = " ".join(str(getattr(err, "problem", "") or err).split())
+        raise ConfigError(key, f"{path} is not valid YAML{where}: {problem}",
+                          "a YAML mapping of config keys") from err
+    if not isinstance(config, dict):
+        raise ConfigError(key, f"{path} does not hold a mapping", "a YAML mapping of config keys")
+    return config
 
 
 def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | None:
@@ -54,6 +141,10 @@ def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | N
         allowed = "a number " + " and ".join(bounds)
     elif error.validator == "type":
         allowed = f"a value of type {error.validator_value}"
+        if (error.validator_value == "integer" and isinstance(error.instance, float)
+                and math.isfinite(error.instance)):
+            return ConfigError(_dotted(path), f"{error.instance:g} is not a whole number",
+                               "an integer (1e5 and 100000.0 are read as 100000)")
     elif error.validator in ("minItems", "minProperties"):
         allowed = f"at least {error.validator_value} item(s)"
     else:
@@ -154,10 +245,55 @@ def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
             for key, value in overrides.items()}
 
 
+def _depth(key: str, mapping: Any) -> tuple[int, str]:
+    """How many leading parts of the dotted ``key`` name entries of ``mapping``, and that prefix.
+
+    Keys are matched against the mapping's own names, longest first, since a scenario name may hold a dot
+    (``plans__model.mean=1``); ``[i]`` parts index lists.
+    """
+    depth, node, rest, found = 0, mapping, key, ""
+    while rest:
+        if isinstance(node, Mapping):
+            names = {str(k): k for k in node}
+            match = max((k for k in names if rest == k or rest.startswith((k + ".", k + "["))), key=len, default=None)
+            if match is None:
+                break
+            node, rest = node[names[match]], rest[len(match):]
+            found += ("." if found else "") + match
+            rest = rest[1:] if rest.startswith(".") else rest
+        elif isinstance(node, list) and (index := re.match(r"\[(\d+)\]\.?", rest)) and int(index[1]) < len(node):
+            node, rest = node[int(index[1])], rest[index.end():]
+            found += f"[{index[1]}]"
+        else:
+            break
+        depth += 1
+    return depth, found
+
+
+def source_hint(problem: ConfigError, sources: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """The one-line message of ``problem`` with where its value was set.
+
+    ``sources`` are (label, mapping) pairs from the highest precedence to the lowest: ``--config`` (the
+    command line's values), then each ``--configfile`` from the last to the first, then the workflow's
+    config.yaml (unless --replace-workflow-config dropped it). The source whose entries reach deepest into
+    the key wins (the first of equals): a value set on the command line is named ``--config``, with how nested
+    keys are written there, a value from a file names the file and the key found in it. A key no source
+    holds (``--configfile`` itself, a scenario name on the mcloss command line) gets no hint.
+    """
+    best, label, found = 0, "", ""
+    for name, mapping in sources:
+        depth, prefix = _depth(problem.key, mapping)
+        if depth > best:
+            best, label, found = depth, name, prefix
+    if not best:
+        return str(problem)
+    if label == "--config":
+        top = problem.key.split(".")[0].split("[")[0]
+        return (f"{problem} (from --config; nested keys are written --config '{top}={{key: value}}', "
+                f"e.g. --config 'batch_sizes={{max: 10000}}')")
+    return f"{problem} (from {label}, key {found})"
+
+
 def override_hint(problem: ConfigError, overrides: Mapping[str, Any]) -> str:
     """The one-line message of ``problem``, with how to write a nested key when --config set it."""
-    top = problem.key.split(".")[0].split("[")[0]
-    if top not in overrides:
-        return str(problem)
-    return (f"{problem} (from --config; nested keys are written --config '{top}={{key: value}}', "
-            f"e.g. --config 'batch_sizes={{max: 10000}}')")
+    return source_hint(problem, [("--config", overrides)])

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from mcloss.errors import ConfigError
 from mcloss.laws.plans import plan as sampling_plan
 from mcloss.laws.streams import scenario_key
 from mcloss.maths.grid import batch_grid, power_of_two_grid
 
 from . import sweeps as sweeps_module
-from .config import check, schema_error
+from .config import check, load_config_file, normalise_numbers, schema_error
 
 SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
 
@@ -56,6 +54,7 @@ class Project:
     def __init__(self, config: dict):
         from snakemake.utils import validate
 
+        normalise_numbers(config, str(SCHEMA))
         problem = schema_error(config, str(SCHEMA))
         if problem is not None:
             raise problem
@@ -74,17 +73,7 @@ class Project:
 
     @classmethod
     def from_file(cls, path) -> Project:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError("--configfile", f"no such file {str(path)!r}", "a YAML config such as config.yaml")
-        try:
-            config = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as err:
-            raise ConfigError("--configfile", f"{path} is not valid YAML ({' '.join(str(err).split())})",
-                              "a YAML mapping of config keys") from err
-        if not isinstance(config, dict):
-            raise ConfigError("--configfile", f"{path} does not hold a mapping", "a YAML mapping of config keys")
-        return cls(config)
+        return cls(load_config_file(path))
 
     def names(self, chosen=None, sweep_points: bool = False) -> list[str]:
         known = list(self.specs) if sweep_points else list(self.config["scenarios"])
