@@ -123,9 +123,9 @@ class Family(abc.ABC):
     def batch_spread(self, theta: np.ndarray, data: Any, counts: Mapping[str, int]) -> tuple[np.ndarray, float]:
         """K_hat (stratified covariance of the per-sample gradients) and sum_s n_s Var_s(l) at theta."""
 
-    def batch_loss(self, theta: np.ndarray, data: Any, counts: Mapping[str, int]) -> float:
-        """L_n(theta) alone (by default from `batch`)."""
-        return self.batch(theta, data, counts)[0]
+    @abc.abstractmethod
+    def losses(self, theta: np.ndarray, data: Any) -> np.ndarray:
+        """The per-sample losses at theta of the whole drawn path: L_n(theta) is the mean of the first n."""
 
     def separated(self, hessian: np.ndarray, data: Any, counts: Mapping[str, int]) -> bool:
         """Whether a converged minimiser is only the end of a ray (a separated batch); never, unless overridden."""

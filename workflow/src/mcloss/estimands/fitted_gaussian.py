@@ -83,6 +83,10 @@ class GaussianFamily(Family):
         hess[-1, -1] = 2.0 * e2 * m2
         return HALF_LOG_2PI + theta[-1] + 0.5 * e2 * m2, grad, hess
 
+    def losses(self, theta, data):
+        r, _ = self._residual(theta, data, data[0].shape[0])
+        return HALF_LOG_2PI + theta[-1] + 0.5 * math.exp(-2.0 * theta[-1]) * r * r
+
     def batch_spread(self, theta, data, counts):
         n = counts["pairs"]
         r, p = self._residual(theta, data, n)

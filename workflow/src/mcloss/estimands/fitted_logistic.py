@@ -73,82 +73,90 @@ class LogisticFamily(Family):
 
     # --- batch side ---------------------------------------------------------------------
     def prepare(self, samples):
-        data = {}
-        for s in self.strata:
-            x, y = self.sample_xy[s.stream](samples[s.stream])
-            # y with the sign s = 1 - 2y of l = softplus(s t), formed once per replicate rather than per step.
-            p = powers(x, 2 * self.d)
-            # Prefix sums of the powers: the design's moments at every batch size, for `separated`.
-            data[s.stream] = (x, None if y is None else (y, 1.0 - 2.0 * y), p, np.cumsum(p, axis=1))
-        return data
+        """One array of (x, y) whose prefix of length n is the batch of size n.
+
+        A single stream is taken as drawn; the GAN's two strata (m = n/2 each) are interleaved real, fake,
+        real, fake, ..., so that the batch of size n is again a prefix, and every sum is one reduction over
+        one array rather than two. Also: the sign s = 1 - 2y of l = softplus(s t), the powers of x and their
+        prefix sums (the design's moments at every n, for `separated`), formed once per replicate.
+        """
+        parts = [self.sample_xy[s.stream](samples[s.stream]) for s in self.strata]
+        parts = [(x, np.full(x.shape[0], 1.0 if s.stream == "real" else 0.0) if y is None else y)
+                 for s, (x, y) in zip(self.strata, parts)]
+        if len(parts) == 1:
+            x, y = parts[0]
+        else:
+            size = min(part[0].shape[0] for part in parts)
+            x, y = (np.stack([part[k][:size] for part in parts], axis=1).reshape(-1) for k in (0, 1))
+        p = powers(x, 2 * self.d)
+        return {"x": x, "y": y, "sign": 1.0 - 2.0 * y, "powers": p, "design": np.cumsum(p, axis=1),
+                "strata": len(parts)}
+
+    @staticmethod
+    def _size(counts) -> int:
+        return sum(counts.values())
 
     def separated(self, hessian, data, counts):
         """A separated batch: the loss falls to its infimum along a ray, where every weight sigma(1 - sigma)
         vanishes, so in some direction the curvature is below SEPARATION of the design's (sum x^(a+b) / n).
         A genuine minimiser keeps weights of e^-|t| at |t| <= ~25 (1e-11): the two are far apart."""
-        n = sum(counts[s.stream] for s in self.strata)
-        moments = sum(data[s.stream][3][:, counts[s.stream] - 1] for s in self.strata if counts[s.stream]) / n
-        design = hankel(moments, self.d + 1)
+        n = self._size(counts)
+        design = hankel(data["design"][:, n - 1] / n, self.d + 1)
         try:
             ratio = np.linalg.eigvals(np.linalg.solve(design, hessian)).real.min()
         except np.linalg.LinAlgError:
             return True
         return bool(ratio < SEPARATION)
 
-    def _stratum(self, theta, data, stream, n, value_only=False):
-        """Per-sample l, r = sigmoid(t) - y and w = sigmoid(t)(1 - sigmoid(t)) over the stream's first n samples.
+    def _pieces(self, theta, data, n, value_only=False):
+        """Per-sample l, r = sigmoid(t) - y and w = sigmoid(t)(1 - sigmoid(t)) over the first n samples.
 
         One exp and one log1p for all three: with e = exp(-|t|), l = max(s t, 0) + log1p(e) (s = 1 - 2y),
         sigmoid(t) = 1/(1 + e) or e/(1 + e) by the sign of t, and w = e / (1 + e)^2.
         """
-        x, y, p, _ = data[stream]
-        t = polynomial_logit(x[:n], theta)
-        label = (1.0 if stream == "real" else 0.0) if y is None else y[0][:n]   # the GAN's strata: constant labels
+        t = polynomial_logit(data["x"][:n], theta)
         e = np.exp(-np.abs(t))
-        signed = t * y[1][:n] if y is not None else (t if label == 0.0 else -t)
-        loss = np.maximum(signed, 0.0)
+        loss = np.maximum(t * data["sign"][:n], 0.0)
         loss += np.log1p(e)
         if value_only:
-            return loss, None, None, None
+            return loss, None, None
         inv = 1.0 / (1.0 + e)
         sig = np.where(t >= 0.0, inv, e * inv)
-        w = e * inv * inv
-        return loss, sig - label, w, p[:, :n]
+        return loss, sig - data["y"][:n], e * inv * inv
 
     def batch(self, theta, data, counts):
-        n = sum(counts[s.stream] for s in self.strata)
-        value, grad, moments = 0.0, np.zeros(self.d + 1), np.zeros(2 * self.d + 1)
-        # Kept for batch_spread, which Newton's last evaluation (at theta_hat) saves a pass over the batch.
-        self._last = (theta.copy(), id(data), dict(counts), {})
-        for s in self.strata:
-            loss, r, w, p = self._stratum(theta, data, s.stream, counts[s.stream])
-            self._last[3][s.stream] = (loss, r, p)
-            value += float(np.add.reduce(loss))
-            grad += weighted_sums(p[: self.d + 1], r)
-            moments += weighted_sums(p, w)
-        return value / n, grad / n, hankel(moments / n, self.d + 1)
+        n = self._size(counts)
+        loss, r, w = self._pieces(theta, data, n)
+        p = data["powers"][:, :n]
+        # Kept for batch_spread: Newton's last evaluation is at theta_hat, which saves a pass over the batch.
+        self._last = (theta.copy(), id(data), n, loss, r)
+        return (float(np.add.reduce(loss)) / n, weighted_sums(p[: self.d + 1], r) / n,
+                hankel(weighted_sums(p, w) / n, self.d + 1))
 
-    def batch_loss(self, theta, data, counts):
-        """L_n(theta) alone (one exp and one log1p per sample)."""
-        n = sum(counts[s.stream] for s in self.strata)
-        return sum(float(np.add.reduce(self._stratum(theta, data, s.stream, counts[s.stream], True)[0]))
-                   for s in self.strata) / n
+    def losses(self, theta, data):
+        """The per-sample losses at theta of the whole drawn path (L_n(theta) is the mean of the first n)."""
+        return self._pieces(theta, data, data["x"].shape[0], True)[0]
 
     def batch_spread(self, theta, data, counts):
-        n = sum(counts[s.stream] for s in self.strata)
-        kmat, loss_ss = np.zeros((self.d + 1, self.d + 1)), 0.0
+        """K_hat: the covariance of the gradients, within each stratum (the GAN's real and fake) and averaged."""
+        n = self._size(counts)
         last = getattr(self, "_last", None)
-        reuse = (last is not None and last[1] == id(data) and last[2] == dict(counts)
-                 and np.array_equal(last[0], theta))
-        for s in self.strata:
-            m = counts[s.stream]
-            if reuse:
-                loss, r, p = last[3][s.stream]
-            else:
-                loss, r, _, p = self._stratum(theta, data, s.stream, m)
-            mean_score = weighted_sums(p[: self.d + 1], r) / m
-            kmat += (hankel(weighted_sums(p, r * r) / m, self.d + 1) - np.outer(mean_score, mean_score)) * (m / n)
-            loss_ss += float(np.add.reduce((loss - loss.mean()) ** 2))
+        if last is not None and last[1] == id(data) and last[2] == n and np.array_equal(last[0], theta):
+            loss, r = last[3], last[4]
+        else:
+            loss, r, _ = self._pieces(theta, data, n)
+        p = data["powers"][:, :n]
+        kmat = hankel(weighted_sums(p, r * r) / n, self.d + 1)
+        if data["strata"] == 1:
+            mean = weighted_sums(p[: self.d + 1], r) / n
+            return kmat - np.outer(mean, mean), float(np.add.reduce((loss - loss.mean()) ** 2))
+        loss_ss = 0.0
+        for label in (1.0, 0.0):           # equal shares: K_hat = (Cov_real + Cov_fake) / 2
+            mine = data["y"][:n] == label
+            mean = weighted_sums(p[: self.d + 1], np.where(mine, r, 0.0)) / mine.sum()
+            kmat -= 0.5 * np.outer(mean, mean)
+            own = loss[mine]
+            loss_ss += float(np.add.reduce((own - own.mean()) ** 2))
         return kmat, loss_ss
 
     # --- population side ----------------------------------------------------------------

@@ -75,6 +75,9 @@ class SoftmaxFamily(Family):
                 blocks[k - 1, m - 1] = weighted_sums(p, w) / n
         return float(np.add.reduce(loss)) / n, grad, self._matrix(blocks)
 
+    def losses(self, theta, data):
+        return self._pieces(theta, data, data[0].shape[0])[0]
+
     def batch_spread(self, theta, data, counts):
         n = counts["pairs"]
         loss, _, r, p = self._pieces(theta, data, n)
