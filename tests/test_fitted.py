@@ -143,8 +143,18 @@ def test_newton_reports_separated_batches_instead_of_a_minimiser():
 
     found = minimise(fgh, np.zeros(2))
     assert not found.found and found.why
+    # At the fit path's tolerance Newton stops on the ray (a flat loss, a tiny decrement): the curvature rule
+    # is what tells it from a minimiser.
+    from mcloss.estimands.fitted import curvature_ratio
+    from mcloss.estimands.fitted_logistic import SEPARATION
+    from mcloss.simulate.fitting import TOLERANCE
+
+    on_ray = minimise(fgh, np.zeros(2), tolerance=TOLERANCE)
+    design = np.array([[1.0, 0.0], [0.0, np.mean(x * x)]])
+    assert not on_ray.found or curvature_ratio(on_ray.hessian, design) < SEPARATION
     y[1], y[2] = 1.0, 0.0                                # overlapping classes: a finite minimiser
-    assert minimise(fgh, np.zeros(2)).found
+    fit = minimise(fgh, np.zeros(2), tolerance=TOLERANCE)
+    assert fit.found and curvature_ratio(fit.hessian, design) > 1e3 * SEPARATION
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +215,48 @@ def test_markov_fit_under_covers_by_the_exact_factor():
     sim = run(estimand, np.array([5000]), range(400), 5, scenario_key("markov-fit-test"))
     row = coverage_rows("m", sim, theory).query("se_kind == 'model'").iloc[0]
     assert row.coverage_low <= expected <= row.coverage_high
+
+
+def test_a_batch_is_flagged_exactly_when_it_is_separated():
+    # Logistic regression on (1, x): the MLE exists iff the classes overlap on the line, i.e. unless every x of
+    # one class lies at or below every x of the other (complete or quasi-complete separation). At the fit
+    # path's tolerance, on 200 replicates at n = 6, 10, 12, the flag must agree with that, both ways.
+    from mcloss.simulate.fitting import draw_streams
+
+    estimand = build(LOGISTIC, "scenarios.s")
+    n = np.array([6, 10, 12])
+    sim = run(estimand, n, range(200), 3, scenario_key("separation"))
+    flagged = np.isnan(sim.estimate["theta_1"])
+    truth = np.zeros_like(flagged)
+    for r in range(200):
+        x, y = draw_streams(estimand, {"pairs": 12}, 3, scenario_key("separation"), r, 1 << 16)["pairs"]
+        for k, size in enumerate(n):
+            ones, zeros = x[:size][y[:size] == 1], x[:size][y[:size] == 0]
+            truth[r, k] = (ones.size == 0 or zeros.size == 0 or ones.max() <= zeros.min()
+                           or zeros.max() <= ones.min())
+    assert truth.sum() > 10                     # the test has separated batches to find
+    assert np.array_equal(flagged, truth)
+
+
+def test_an_all_ones_batch_of_markov_labels_has_no_minimiser():
+    from mcloss.simulate.fitting import fit_replicate
+
+    estimand = build(MARKOV, "scenarios.m")
+    counts = {"labels": np.array([10, 30])}
+    out = fit_replicate(estimand, counts, {"labels": np.ones(30)})
+    assert not out["found"].any() and np.isnan(out["theta"]).all()
+    mixed = np.ones(30)
+    mixed[::3] = 0.0
+    found = fit_replicate(estimand, counts, {"labels": mixed})
+    assert found["found"].all()
+    assert found["theta"][-1, 0] == pytest.approx(math.log(20 / 10), abs=1e-9)     # logit(p_hat), p_hat = 2/3
+
+
+def test_least_squares_batches_of_at_most_p_samples_are_counted_not_a_crash():
+    estimand = build(HETERO, "scenarios.h")
+    sim = run(estimand, np.array([1, 2, 3, 10]), range(20), 4, scenario_key("tiny-ls"))
+    missing = np.isnan(sim.estimate["mean_1"]).sum(axis=0)
+    assert list(missing[:2]) == [20, 20] and missing[-1] == 0
 
 
 def test_small_batches_without_a_minimiser_are_counted_not_dropped():

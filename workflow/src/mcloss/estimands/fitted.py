@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import abc
 import math
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -49,6 +50,8 @@ from .base import Estimand, ExactCheck, Quantity
 
 #: Relative tolerance of the exact checks (fixed quantile rule against adaptive tanh-sinh quadrature).
 CHECK_TOLERANCE = 1e-9
+#: The 0.975 quantile of N(0, 1): the half-width of a 95% Wald interval in standard errors.
+Z95 = statistics.NormalDist().inv_cdf(0.975)
 
 
 def fit_degree(spec: Mapping[str, Any], key: str) -> int:
@@ -82,6 +85,14 @@ def powers(x: np.ndarray, top: int) -> np.ndarray:
 def weighted_sums(rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """sum_i weight_i rows[k, i] for every k: pairwise sums along each row (no BLAS: the same bits in any job)."""
     return np.add.reduce(rows * weight, axis=1)
+
+
+def curvature_ratio(hessian: np.ndarray, design: np.ndarray) -> float:
+    """min over directions v of v'Hv / v'Dv: the fitted loss's curvature relative to the design's (0: singular)."""
+    try:
+        return float(np.linalg.eigvals(np.linalg.solve(design, hessian)).real.min())
+    except np.linalg.LinAlgError:
+        return 0.0
 
 
 def hankel(moments: np.ndarray, p: int) -> np.ndarray:
@@ -205,7 +216,7 @@ class FittedModel(Estimand):
         v_true = np.diag(true)
 
         def coverage(v):
-            return [float(2 * _phi(1.959963984540054 * math.sqrt(a / b)) - 1) for a, b in zip(v, v_true)]
+            return [float(2 * _phi(Z95 * math.sqrt(a / b)) - 1) for a, b in zip(v, v_true)]
 
         return {"theta_star": theta.tolist(), "risk_star": float(found.value), "J": jmat.tolist(),
                 "K": (factor * kmat).tolist(), "trace": float(factor * np.trace(np.linalg.solve(jmat, kmat))),

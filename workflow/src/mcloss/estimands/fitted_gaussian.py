@@ -62,6 +62,10 @@ class GaussianFamily(Family):
         x, y, p = data
         return y[:n] - polynomial_logit(x[:n], theta[:-1]), p[:, :n]
 
+    def separated(self, hessian, data, counts):
+        """n <= d + 1 samples: least squares interpolates, RSS = 0 and the NLL falls to -inf as sigma -> 0."""
+        return counts["pairs"] <= self.d + 1
+
     def warm_start(self, data, counts, previous):
         n = counts["pairs"]
         x, y, p = data

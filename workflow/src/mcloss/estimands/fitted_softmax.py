@@ -20,7 +20,18 @@ from mcloss.maths.tails import TermTail
 from .base import register_variant
 from .conditional import degree, input_expectation, require_moment
 from .cross_entropy_inputs import ConditionalCrossEntropy, class_logits
-from .fitted import Family, FittedModel, Stratum, fit_degree, laws_rule, powers, weighted_sums
+from .fitted import (
+    Family,
+    FittedModel,
+    Stratum,
+    curvature_ratio,
+    fit_degree,
+    hankel,
+    laws_rule,
+    powers,
+    weighted_sums,
+)
+from .fitted_logistic import SEPARATION
 
 
 class SoftmaxFamily(Family):
@@ -54,10 +65,19 @@ class SoftmaxFamily(Family):
     def prepare(self, samples):
         x, y = samples["pairs"]
         onehot = (np.arange(self.classes)[:, None] == np.asarray(y)[None, :]).astype(np.float64)
-        return x, (1.0 - self.eps) * onehot + self.eps / self.classes, powers(x, 2 * self.d)
+        p = powers(x, 2 * self.d)
+        # The last element: the powers' prefix sums, the design's moments at every n (for `separated`).
+        return x, (1.0 - self.eps) * onehot + self.eps / self.classes, p, np.cumsum(p, axis=1)
+
+    def separated(self, hessian, data, counts):
+        """As for logistic regression (estimands.fitted_logistic): the curvature relative to the design's
+        (one block per free class) below SEPARATION means the batch's loss falls to its infimum along a ray."""
+        n = counts["pairs"]
+        design = np.kron(np.eye(self.classes - 1), hankel(data[3][:, n - 1] / n, self.d + 1))
+        return curvature_ratio(hessian, design) < SEPARATION
 
     def _pieces(self, theta, data, n):
-        x, target, p = data
+        x, target, p, _ = data
         t = self._logits(theta, x[:n])
         lse = scipy.special.logsumexp(t, axis=0)
         q = np.exp(t - lse)

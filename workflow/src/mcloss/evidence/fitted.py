@@ -23,13 +23,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mcloss.estimands.fitted import Z95 as Z
 from mcloss.evidence.coverage import wilson_interval
 
 COVERAGE_COLUMNS = ["scenario", "n", "parameter", "theta_star", "mean", "mean_mcse", "se_kind", "coverage",
                     "coverage_low", "coverage_high", "coverage_asymptotic", "replicates", "no_minimiser"]
 FIRST_ORDER_COLUMNS = ["scenario", "n", "quantity", "exact", "n_times_error", "n_times_error_mcse",
                        "first_order", "z", "replicates", "no_minimiser"]
-Z = 1.959963984540054
 
 
 def coverage_rows(scenario: str, sim, theory: Mapping) -> pd.DataFrame:

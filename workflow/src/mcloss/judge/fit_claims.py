@@ -124,10 +124,10 @@ def _mle_one(ev: Evidence, name: str) -> dict:
         parts.append(f"{row.quantity}: {row.verdict} (estimate {row.estimate:.6g} vs theta* {row.exact:.6g}); "
                      f"sandwich coverage {cover:.3f} (R = {r}, {abs(cover - 0.95) / se:.2f} SE from 0.95; "
                      f"model-based in the limit {model:.4f})")
-        if row.verdict == v.ELSEWHERE or not abs(cover - 0.95) <= Z_LIMIT * se:
+        if row.verdict == v.ELSEWHERE or abs(cover - 0.95) > Z_LIMIT * se:
             verdict = REFUTED
-        elif row.verdict not in v.CONVERGING and verdict == HOLDS:
-            verdict = INCONCLUSIVE
+        elif (row.verdict not in v.CONVERGING or not math.isfinite(cover)) and verdict == HOLDS:
+            verdict = INCONCLUSIVE      # no coverage measured (NaN) says nothing either way
     shown = rows[-1]
     return _row(name, shown.quantity, shown.exact, shown.estimate, shown.estimate_mcse, verdict, MLE_RULE,
                 "; ".join(parts), "more replicates R or a larger n_max")

@@ -50,7 +50,7 @@ def minimise(fgh: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]], 
         except np.linalg.LinAlgError:
             return Minimum(theta, value, grad, hess, step, False, "singular Hessian")
         decrement = -float(grad @ direction)
-        if decrement < 0.0:
+        if not decrement >= 0.0:        # negative, or NaN from an ill-conditioned solve
             return Minimum(theta, value, grad, hess, step, False, "Hessian not positive definite")
         if decrement <= tolerance * (1.0 + abs(value)):
             # The last Newton step is taken without another evaluation: in the region of quadratic
@@ -68,11 +68,9 @@ def minimise(fgh: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]], 
             if np.isfinite(trial_value) and trial_value <= value - 1e-4 * scale * decrement:
                 break
             scale *= 0.5
-            trial = None
             if scale < 1e-10:
-                # No decrease along the Newton direction: at the minimum to rounding.
-                return Minimum(theta, value, grad, hess, step, decrement <= 1e-16 * (1.0 + abs(value)),
-                               "" if decrement <= 1e-16 * (1.0 + abs(value)) else "line search failed")
+                # No decrease along a Newton direction whose decrement is above FULL_STEP: not a minimum.
+                return Minimum(theta, value, grad, hess, step, False, "line search failed")
         if decrement <= FULL_STEP * (1.0 + abs(value)):
             trial = theta + direction
             trial_value, trial_grad, trial_hess = fgh(trial)

@@ -6,9 +6,10 @@ generators (mcloss.laws.streams.stream_rng: the same numbers a fixed-model scena
 sees), once, up to its largest count; the batch of size n is the first n samples (counts per stream
 from the estimand), as for the engine. At each batch size the batch loss is minimised by damped
 Newton (mcloss.maths.newton), started at the previous batch size's minimiser (warm start: two or three
-steps each). A batch with no finite minimiser (a separated logistic batch) gets NaN for every
-quantity at that n, counted under ``nonfinite/no_minimiser`` (per replicate) and per n in the
-summaries; the next n starts again from theta*'s neighbourhood at 0.
+steps each). A batch with no finite minimiser (a separated logistic or softmax batch, a least-squares
+batch of n <= p) gets NaN for every quantity at that n, counted under ``nonfinite/no_minimiser`` (per
+replicate) and per n in the summaries; a warm start that fails is retried from 0 before the batch is
+counted, and the next n starts from 0.
 
 Per batch size it records: the training loss L_n(theta_hat) (standard error sqrt(sum_s n_s Var_s l)/n),
 the coefficients (standard error from the sandwich J_hat^-1 K_hat J_hat^-1 / n, and under
@@ -16,7 +17,8 @@ the coefficients (standard error from the sandwich J_hat^-1 K_hat J_hat^-1 / n, 
 once, the test risk R(theta_hat) by the estimand's quadrature rule (vectorised over the fits).
 Quantities without a per-replicate interval (test risk, excess risk, optimism, train gap) get NaN
 standard errors: their spread is O(1/n) and not normal, so no per-replicate CI is drawn for them.
-Memory: the drawn samples and their powers, O(largest n x (2 d + 2)) per replicate.
+Memory: the drawn samples, their powers and the powers' prefix sums, O(largest n x (4 d + 4)) per
+replicate (about 180 bytes a sample for d = 2).
 """
 
 from __future__ import annotations
@@ -63,6 +65,20 @@ def draw_streams(estimand: Estimand, largest: dict[str, int], seed: int, scenari
     return samples
 
 
+def _fit(family, data, at: dict[str, int], start: np.ndarray):
+    """The batch's minimiser from ``start``, or None where there is none (not found, separated, or a batch too
+    small for the family's closed-form start: n <= p for least squares)."""
+    try:
+        with np.errstate(all="ignore"):
+            found = minimise(lambda theta: family.batch(theta, data, at), family.warm_start(data, at, start),
+                             tolerance=TOLERANCE)
+    except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
+        return None
+    if not found.found or family.separated(found.hessian, data, at):
+        return None
+    return found
+
+
 def fit_replicate(estimand: Estimand, counts: dict[str, np.ndarray], samples: dict) -> dict[str, np.ndarray]:
     """The fits of one replicate at every checkpoint: theta_hat, L_n(theta_hat), L_n(theta*), SEs, found."""
     family = estimand.family
@@ -79,9 +95,10 @@ def fit_replicate(estimand: Estimand, counts: dict[str, np.ndarray], samples: di
         at = {name: int(c[i]) for name, c in counts.items()}
         n = sum(at.values())
         out["at_star"][i] = float(np.add.reduce(at_star[:n])) / n
-        found = minimise(lambda theta, at=at: family.batch(theta, data, at), family.warm_start(data, at, start),
-                         tolerance=TOLERANCE)
-        if not found.found or family.separated(found.hessian, data, at):
+        found = _fit(family, data, at, start)
+        if found is None and np.any(start != 0.0):
+            found = _fit(family, data, at, np.zeros(p))    # a warm start may fail where 0 does not
+        if found is None:
             start = np.zeros(p)
             continue
         start = found.theta

@@ -18,11 +18,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from mcloss.evidence.fitted import Z as Z95
 from mcloss.evidence.fitted import coverage_rows
 
 from .style import GREY, LIGHT, TEXT_BOX, apply_style, finish, log_n_axis, panels
-
-Z95 = 1.959963984540054
 
 
 def _mean_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
