@@ -51,7 +51,7 @@ def _polylines(ax):
 
 def text_over_data(fig, samples: int = 40):
     """(text, artist) pairs where a visible text inside a panel covers a marker, a data line or an error bar
-    of that panel. A text on an opaque box drawn above the artist (higher zorder) is legible and not counted."""
+    of that panel. Only a reference line (axhline, axvline) under a text on an opaque box is not counted."""
     renderer = _drawn(fig)
     hits = []
     for ax in fig.axes:
@@ -62,7 +62,10 @@ def text_over_data(fig, samples: int = 40):
             patch = text.get_bbox_patch()
             boxed = patch is not None and patch.get_facecolor()[3] > 0.5
             for artist, xy, marked, joined in _polylines(ax):
-                if boxed and artist.get_zorder() < text.get_zorder():
+                # A reference line (axhline, axvline: not in data coordinates) may pass under a boxed label;
+                # the data may not: a box over them hides them.
+                reference = artist.get_transform() != ax.transData
+                if boxed and reference and artist.get_zorder() < text.get_zorder():
                     continue
                 finite = np.all(np.isfinite(xy), axis=1)
                 points = xy[finite] if marked else np.empty((0, 2))
