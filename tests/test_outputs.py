@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 from latex import compile_tex
+from overlaps import text_over_data
 
 from common import GAN
 from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
@@ -359,7 +360,7 @@ def test_overview_figure_marks_rows_and_has_no_overlapping_text():
     assert "— no variance" in texts and "— MCSE 0" not in texts      # the wrong limit without an MCSE
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "gan_ok: bce" in labels and "gan_discriminator" in labels and "binary_cross_entropy" in labels
-    assert text_overlaps(fig) == []
+    assert text_overlaps(fig) == [] and text_over_data(fig) == []
 
 
 # --- report pages ---------------------------------------------------------------------------------------
@@ -423,6 +424,7 @@ def test_clt_figure_counts_overflow_and_has_no_overlapping_text(small_run):
     assert below >= 1 and above >= 1
     assert f"{below}\n< −4.5" in texts and f"{above}\n> 4.5" in texts
     assert text_overlaps(fig) == []
+    assert text_over_data(fig) == []
 
 
 @pytest.mark.parametrize("name", ["convergence", "paths", "identity"])
@@ -442,6 +444,7 @@ def test_figures_have_full_titles_and_no_overlapping_text(small_run, name):
     assert "..." not in texts
     assert "- 0.3 x^2" in fig._suptitle.get_text().replace("\n", " ")
     assert text_overlaps(fig) == []
+    assert text_over_data(fig) == []
 
 
 def test_text_overlap_check_can_fail():

@@ -280,6 +280,8 @@ def sweep_curve_settings(wildcards):
         "range": [min(sweep.value_lists[sweep.x]), max(sweep.value_lists[sweep.x])],
         "points": sweep.curve_points,
         "series": mcloss.pipeline.sweeps.series_values(sweep),
+        # Only when set: a sweep that leaves the default keeps its curve (and its params) as before.
+        **({"scale": sweep.x_scale} if sweep.x_scale != "auto" else {}),
     }
 
 

@@ -16,8 +16,26 @@ try:
 except ConfigError as err:
     _config_exit(err)
 
-# Sweep points are left out: their sweep figures show them.
+# Sweep points are not scenario rows: each numeric sweep gets a block (mcloss.outputs.paper.select_sweeps).
 PAPER_SCENARIOS = [s for s in SCENARIOS if s not in SWEEP_OF]
+
+
+def _paper_point(sweep, point):
+    values = dict(point.values)
+    return {"scenario": point.name, "x": values[sweep.x], "values": values}
+
+
+PAPER_SWEEPS = [
+    {
+        "name": name,
+        "scenario": sweep.scenario,
+        "x": sweep.x,
+        "quantities": list(sweep.quantities or []) or None,
+        "points": [_paper_point(sweep, p) for p in sweep.points],
+    }
+    for name, sweep in SWEEPS.items()
+    if sweep.x not in mcloss.pipeline.sweeps.CATEGORICAL_X
+]
 
 
 rule paper_table:
@@ -43,6 +61,7 @@ rule paper_table:
         code=code("paper.py"),
         paper=config["paper"],
         scenarios=PAPER_SCENARIOS,
+        sweeps=PAPER_SWEEPS,
         seed=config["seed"],
         replicates=config["replicates"],
     script:
@@ -76,6 +95,7 @@ rule overview_figure:
         code=code("overview_figure.py"),
         paper=config["paper"],
         scenarios=PAPER_SCENARIOS,
+        sweeps=PAPER_SWEEPS,
         seed=config["seed"],
         replicates=config["replicates"],
     script:

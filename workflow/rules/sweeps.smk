@@ -25,10 +25,9 @@ rule sweep_curve:
 
 
 rule sweep_figure:
-    """Estimates at the largest n against the exact curve, and the Monte Carlo error, over a sweep."""
+    """Over a sweep, by regime: what each point's verdict lets it show against the exact curve, its error, its rate."""
     input:
         curve="results/sweeps/{sweep}/exact_curve.csv",
-        summaries=sweep_tables("summary"),
         convergences=sweep_tables("convergence"),
     output:
         pdf="results/figures/sweeps/{sweep}.pdf",
@@ -54,6 +53,7 @@ rule sweep_figure:
         scenario=lambda wildcards: SWEEPS[wildcards.sweep].scenario,
         spec=sweep_base_spec,
         x=lambda wildcards: SWEEPS[wildcards.sweep].x,
+        x_scale=lambda wildcards: SWEEPS[wildcards.sweep].x_scale,
         quantities=lambda wildcards: list(SWEEPS[wildcards.sweep].quantities or []),
         points=sweep_points,
         common_random_numbers=lambda wildcards: SWEEPS[wildcards.sweep].common_random_numbers,

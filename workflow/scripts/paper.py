@@ -6,12 +6,14 @@ log = open_log(snakemake.log[0])  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from mcloss.outputs.paper import VERDICT_LEGEND, latex_layout, paper_rows, paper_view, select  # noqa: E402
+from mcloss.outputs import paper  # noqa: E402
 from mcloss.outputs.tables import write_table  # noqa: E402
 
 p, inp, out = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
-verdicts = select(pd.read_csv(inp.verdicts), p.paper["quantities"], p.scenarios)
-rows = paper_rows(verdicts, pd.read_csv(inp.convergence))
+table = pd.read_csv(inp.verdicts)
+swept = paper.select_sweeps(table, p.paper["quantities"], p.sweeps)
+verdicts = pd.concat([paper.select(table, p.paper["quantities"], p.scenarios), swept], ignore_index=True)
+rows = paper.paper_rows(verdicts, pd.read_csv(inp.convergence))
 log.info("paper table: %d rows, columns %s", len(rows), p.paper["columns"])
 caption = (f"Batch losses at the largest batch size n against their exact limits (seed {p.seed}, "
            f"R = {p.replicates} replicates per scenario unless it sets its own). Estimate ± Monte Carlo SE, "
@@ -19,6 +21,8 @@ caption = (f"Batch losses at the largest batch size n against their exact limits
            "slope of log RMSE on log n (of log IQR across replicates for 'slower') with its "
            "bootstrap 95% CI (-0.5 is the n^-1/2 rate); "
            "coverage of the nominal 95% CI with its 95% Wilson interval. An em dash: the quantity has no limit, "
-           f"no finite variance or no spread, as the verdict says. {VERDICT_LEGEND}.")
-write_table(rows, out.csv, caption, "tab:paper", view=paper_view(rows, p.paper["columns"]),
-            **latex_layout(p.paper["columns"]))
+           "no finite variance or no spread, as the verdict says. "
+           + ("A sweep heads a block of its own: its headline quantities at each point, in increasing x. "
+              if len(swept) else "") + f"{paper.VERDICT_LEGEND}.")
+write_table(rows, out.csv, caption, "tab:paper", view=paper.paper_view(rows, p.paper["columns"]),
+            **paper.latex_layout(p.paper["columns"]))

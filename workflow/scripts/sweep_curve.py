@@ -8,7 +8,7 @@ from mcloss.pipeline import sweeps  # noqa: E402
 
 p, w = snakemake.params, snakemake.wildcards  # noqa: F821
 curve = p.curve
-xs = sweeps.curve_x(curve["range"], curve["points"])
+xs = sweeps.curve_x(curve["range"], curve["points"], curve.get("scale", "auto"))
 log.info("sweep %s: %d values of %s in [%r, %r], %d series", w.sweep, xs.size, curve["x"], xs[0], xs[-1],
          len(curve["series"]))
 table, skipped = sweeps.exact_curve(p.spec, curve["x"], xs, curve["series"], key=f"sweeps.{w.sweep}")

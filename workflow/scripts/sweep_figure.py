@@ -16,7 +16,6 @@ p, w, inp, out = snakemake.params, snakemake.wildcards, snakemake.input, snakema
 values = pd.DataFrame([{"scenario": point["scenario"], **point["values"]} for point in p.points])
 keys = [k for k in p.points[0]["values"] if k != p.x]
 convergence = pd.concat([pd.read_csv(path) for path in inp.convergences], ignore_index=True).merge(values)
-summary = pd.concat([pd.read_csv(path) for path in inp.summaries], ignore_index=True).merge(values)
 curve = pd.read_csv(inp.curve)
 base = build(p.spec, f"scenarios.{p.scenario}")
 # The points' own quantities (a varied key may change the set), as their convergence tables name them.
@@ -30,8 +29,8 @@ quantities = [Quantity(name, name, meaning[name], unit=units[name]) for name in 
 title = (f"{w.sweep}: {p.x} swept in {p.scenario} ({base.describe()})\n"
          f"R = {p.replicates} replicates per point, seed {p.seed}"
          + (", common random numbers across points" if p.common_random_numbers else ", independent points"))
-fig = sweep_figure(convergence, summary, curve, p.x, keys, quantities, title,
-                   log_x=sweeps.axis_scale(values[p.x].tolist()) == "log")
+fig = sweep_figure(convergence, curve, p.x, keys, quantities, title,
+                   log_x=sweeps.axis_scale(values[p.x].tolist(), p.x_scale) == "log")
 provenance = record(sweep=w.sweep, scenario=p.scenario, spec=p.spec, points=p.points, x=p.x, seed=p.seed,
                     replicates=p.replicates, batch_sizes=p.batch_sizes,
                     common_random_numbers=p.common_random_numbers)

@@ -102,6 +102,44 @@ def select(verdicts: pd.DataFrame, quantities: Mapping[str, Sequence[str]],
     return pd.DataFrame(rows, columns=verdicts.columns).reset_index(drop=True)
 
 
+def sweep_label(x: str, value) -> str:
+    """How a sweep point is named in a row: ``data.df = 1.5``."""
+    return f"{x} = {value:g}" if isinstance(value, (int, float)) else f"{x} = {value}"
+
+
+def select_sweeps(verdicts: pd.DataFrame, quantities: Mapping[str, Sequence[str]],
+                  sweeps: Sequence[Mapping]) -> pd.DataFrame:
+    """One block of rows per sweep: its headline quantities, each over the sweep's points in increasing x.
+
+    ``sweeps``: mappings with ``name``, ``scenario`` (the base), ``x``, ``quantities`` (the sweep's own, or
+    None) and ``points`` (``{"scenario": point name, "x": its x value, "values": every varied value}``).
+    The headline quantities are the sweep's own that the paper names for the estimand (``quantities``), else
+    the sweep's own, else the paper's; points sort as numbers (1.5, 2, 10). Added columns: ``sweep``,
+    ``heading`` (the block's title) and ``label`` (quantity and x value, the row's name in the views).
+    """
+    rows = []
+    for sweep in sweeps:
+        points = sorted(sweep["points"], key=lambda p: (0, float(p["x"])) if isinstance(p["x"], (int, float))
+                        else (1, 0.0))
+        block = verdicts[verdicts.scenario.isin([p["scenario"] for p in points])]
+        if block.empty:
+            continue
+        present = list(dict.fromkeys(block.quantity))
+        paper = quantities.get(block.estimand.iloc[0])
+        own = list(sweep.get("quantities") or [])
+        names = ([q for q in own if paper is None or q in paper] or own) if own else (paper or present)
+        heading = f"sweep {sweep['name']}: {sweep['x']} in {sweep['scenario']}"
+        for name in [q for q in names if q in present]:
+            for point in points:
+                row = block[(block.scenario == point["scenario"]) & (block.quantity == name)]
+                if row.empty:
+                    continue
+                others = [sweep_label(k, v) for k, v in (point.get("values") or {}).items() if k != sweep["x"]]
+                rows.append({**row.iloc[0].to_dict(), "sweep": sweep["name"], "heading": heading,
+                             "label": ", ".join([name, sweep_label(sweep["x"], point["x"]), *others])})
+    return pd.DataFrame(rows, columns=[*verdicts.columns, "sweep", "heading", "label"])
+
+
 def paper_rows(verdicts: pd.DataFrame, convergence: pd.DataFrame) -> pd.DataFrame:
     """Tidy full-precision table: ``verdicts`` plus coverage and coverage_mcse, blanked where the verdict
     says they do not exist (estimate_mcse, coverage and the slope CI set to NaN, see the module docstring)."""
@@ -142,9 +180,10 @@ def paper_view(rows: pd.DataFrame, columns: Sequence[str] = DEFAULT_COLUMNS) -> 
     the verdict shortened by SHORT_VERDICTS."""
     cells = []
     for r in rows.itertuples(index=False):
+        swept = isinstance(getattr(r, "heading", None), str)
         cell = {
-            "scenario": r.scenario,
-            "quantity": r.quantity,
+            "scenario": r.heading if swept else r.scenario,
+            "quantity": r.label if swept else r.quantity,
             "unit": r.unit,
             "n_max": f"{int(r.n_max):,}",
             "exact": significant(r.exact, 6),

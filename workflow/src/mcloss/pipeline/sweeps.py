@@ -166,6 +166,7 @@ class Sweep:
     batch_sizes: Mapping[str, int] | None
     quantities: tuple[str, ...] | None
     points: tuple[Point, ...]
+    x_scale: str = "auto"
 
     @property
     def keys(self) -> list[str]:
@@ -243,6 +244,9 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
     if x not in CATEGORICAL_X and not all(_is_number(v) for v in vary[x]):
         raise ConfigError(f"{key}.vary.{x}", "the x axis of the sweep needs numbers",
                           "numbers (or make another varied key the x axis)")
+    if entry.get("x_scale") == "log" and min(vary[x]) <= 0:
+        raise ConfigError(f"{key}.x_scale", f"log, but {x} takes the value {min(vary[x])!r}",
+                          "auto or linear, or positive values of x")
     points = []
     for combination in itertools.product(*(values for _, values in pairs)):
         values = tuple(zip((dotted for dotted, _ in pairs), combination))
@@ -264,7 +268,8 @@ def expand(name: str, entry: Mapping[str, Any], scenarios: Mapping[str, Mapping[
                  point_figures=bool(entry.get("point_figures", False)),
                  points_per_job=int(entry.get("points_per_job", DEFAULT_POINTS_PER_JOB)),
                  replicates=entry.get("replicates"), batch_sizes=entry.get("batch_sizes"),
-                 quantities=tuple(entry["quantities"]) if entry.get("quantities") else None, points=tuple(points))
+                 quantities=tuple(entry["quantities"]) if entry.get("quantities") else None, points=tuple(points),
+                 x_scale=str(entry.get("x_scale", "auto")))
 
 
 def expand_all(config: Mapping[str, Any]) -> dict[str, Sweep]:
@@ -299,6 +304,14 @@ def check(config: Mapping[str, Any]) -> tuple[dict[str, Sweep], dict[str, Estima
                               f"{sizes['max']} is smaller than the batch_sizes.min = {sizes['min']} it runs with",
                               "max >= min")
     return sweeps, estimands
+
+
+def sorted_points(sweep: Sweep) -> list[Point]:
+    """The sweep's points in increasing x (numbers compare as numbers: 1.5, 2, 10, not 1.5, 10, 2), the other
+    keys' combinations in config order for equal x; config order for a categorical x."""
+    if sweep.x in CATEGORICAL_X:
+        return list(sweep.points)
+    return sorted(sweep.points, key=lambda point: float(dict(point.values)[sweep.x]))  # stable
 
 
 def random_names(sweeps: Mapping[str, Sweep]) -> dict[str, str]:
@@ -338,10 +351,17 @@ def label(frame: pd.DataFrame, sweeps: Mapping[str, Sweep]) -> pd.DataFrame:
     return out
 
 
-def axis_scale(values: Sequence[float]) -> str:
-    """'log' when the x values are positive and span a factor of 50 or more, else 'linear'."""
+#: Positive x values spanning this factor (a decade) or more get a log axis under ``x_scale: auto``.
+LOG_SPAN = 10.0
+
+
+def axis_scale(values: Sequence[float], choice: str = "auto") -> str:
+    """The x axis of a sweep (config ``x_scale``): ``choice`` if 'linear' or 'log' (log needs positive values);
+    under 'auto', 'log' when the values are positive and span a decade or more (`LOG_SPAN`), else 'linear'."""
     lo, hi = min(values), max(values)
-    return "log" if lo > 0 and hi / lo >= 50 else "linear"
+    if choice == "linear" or lo <= 0:
+        return "linear"
+    return "log" if choice == "log" or hi / lo >= LOG_SPAN else "linear"
 
 
 def _nice_step(raw: float) -> float:
@@ -350,7 +370,7 @@ def _nice_step(raw: float) -> float:
     return round(raw / 10.0**exponent) * 10.0**exponent
 
 
-def curve_x(values: Sequence[float], points: int) -> np.ndarray:
+def curve_x(values: Sequence[float], points: int, scale: str = "auto") -> np.ndarray:
     """About ``points`` x values from min(values) to max(values), for the exact curve.
 
     Linear: lo + k * step with step = (hi - lo) / (points - 1) rounded to one
@@ -361,7 +381,7 @@ def curve_x(values: Sequence[float], points: int) -> np.ndarray:
     lo, hi = float(min(values)), float(max(values))
     if hi == lo or points < 2:
         return np.array([lo])
-    if axis_scale(values) == "log":
+    if axis_scale(values, scale) == "log":
         xs = np.geomspace(lo, hi, points)
         xs = np.array([float(format(v, ".4g")) for v in xs])
     else:

@@ -14,7 +14,7 @@ from mcloss.estimands import Quantity
 from mcloss.evidence.summarise import Z95
 from mcloss.simulate.engine import Simulation
 
-from .style import GREY, LIGHT, TEXT_BOX, apply_style, finish, log_n_axis, panels, quantity_title
+from .style import GREY, LIGHT, TEXT_BOX, annotate_free, apply_style, finish, log_n_axis, panels, quantity_title
 
 
 def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantities: Sequence[Quantity],
@@ -53,9 +53,9 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
         log_n_axis(ax)
         ax.set_ylabel(("RMSE" if has_limit else "empirical SE") + f" ({q.unit})")
         ax.set_title(quantity_title(q), fontsize=8)
-        ax.text(0.03, 0.04, f"slope {rate.slope:.3f}\n95% CI [{rate.slope_ci_low:.3f}, {rate.slope_ci_high:.3f}]"
-                f"\n(fit on n ≥ {rate.fit_min_n:g})", transform=ax.transAxes, fontsize=7, va="bottom",
-                bbox=TEXT_BOX)
+        # In a corner the data leave free (a heavy-tailed panel's line can run through the lower left).
+        annotate_free(ax, f"slope {rate.slope:.3f}\n95% CI [{rate.slope_ci_low:.3f}, {rate.slope_ci_high:.3f}]"
+                      f"\n(fit on n ≥ {rate.fit_min_n:g})", bbox=TEXT_BOX)
     finish(fig, axes, title)
     return fig
 
@@ -77,5 +77,5 @@ def _iqr_panel(ax, sim: Simulation, q: Quantity, rate: pd.Series) -> None:
     log_n_axis(ax)
     ax.set_ylabel(f"IQR of the estimate ({q.unit})")
     ax.set_title(quantity_title(q), fontsize=8)
-    ax.text(0.03, 0.04, f"IQR slope {rate.iqr_slope:.3f}\n95% CI [{rate.iqr_slope_ci_low:.3f}, "
-            f"{rate.iqr_slope_ci_high:.3f}]\n{rate.verdict}", transform=ax.transAxes, fontsize=7, va="bottom")
+    annotate_free(ax, f"IQR slope {rate.iqr_slope:.3f}\n95% CI [{rate.iqr_slope_ci_low:.3f}, "
+                  f"{rate.iqr_slope_ci_high:.3f}]\n(fit on n ≥ {rate.fit_min_n:g})\n{rate.verdict}", bbox=TEXT_BOX)

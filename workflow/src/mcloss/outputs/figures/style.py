@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from mcloss.estimands import Quantity  # noqa: E402
@@ -123,3 +124,38 @@ def log_n_axis(ax) -> None:
     """A log-scaled x axis labelled as the batch size n."""
     ax.set_xscale("log")
     ax.set_xlabel("batch size $n$ (samples)")
+
+
+#: Corners of a panel tried for an annotation, in order of preference (axes coordinates and alignment).
+_CORNERS = [((0.03, 0.04), "left", "bottom"), ((0.97, 0.96), "right", "top"), ((0.97, 0.04), "right", "bottom"),
+            ((0.03, 0.96), "left", "top")]
+
+
+def annotate_free(ax, text: str, fontsize: float = 7.0, **kwargs):
+    """``text`` in the first corner of ``ax`` whose box covers no data point (lines and markers drawn so far),
+    else the corner that covers fewest; the box's size is estimated from the characters and the panel's size."""
+    ax.autoscale_view()
+    to_axes = ax.transScale + ax.transLimits
+    points = [to_axes.transform(line.get_xydata()) for line in ax.get_lines()
+              if line.get_transform() == ax.transData and line.get_xydata().size]
+    # Densify the lines between their vertices, so a line crossing a corner counts, not only its markers.
+    dense = [a + t * (b - a) for xy in points for a, b in zip(xy[:-1], xy[1:]) for t in np.linspace(0, 1, 12)]
+    xy = np.vstack([*points, np.array(dense).reshape(-1, 2)]) if points else np.empty((0, 2))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    lines = text.split("\n")
+    bbox = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    width = (max(len(line) for line in lines) * 0.55 * fontsize / 72 + 0.1) / max(bbox.width * fig_w * 0.8, 0.5)
+    height = (len(lines) * 1.3 * fontsize / 72 + 0.08) / max(bbox.height * fig_h * 0.8, 0.5)
+    best = None
+    for (x0, y0), ha, va in _CORNERS:
+        left = x0 - width if ha == "right" else x0
+        bottom = y0 - height if va == "top" else y0
+        inside = int(np.sum((xy[:, 0] >= left) & (xy[:, 0] <= left + width)
+                            & (xy[:, 1] >= bottom) & (xy[:, 1] <= bottom + height)))
+        if best is None or inside < best[0]:
+            best = (inside, (x0, y0), ha, va)
+        if inside == 0:
+            break
+    _, (x0, y0), ha, va = best
+    return ax.text(x0, y0, text, transform=ax.transAxes, fontsize=fontsize, ha=ha, va=va, **kwargs)
