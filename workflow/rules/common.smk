@@ -360,10 +360,13 @@ def sweep_points_code(points):
 
 
 def sweep_points_params(points):
-    """What each point of a sweep_points job needs: its spec, stream key, batch sizes and replicate blocks."""
+    """What each point of a sweep_points job needs: its spec, stream key, batch sizes and replicate blocks, and
+    the hash of the code the job runs for it (its estimand's module, not its neighbours'), which keys the cache
+    of finished points with the rest (mcloss.pipeline.point_cache)."""
     return [
         {
             "scenario": point.name,
+            "code": source_hash(_script("sweep_points.py"), *_estimand_modules(point.name)),
             "spec": SPECS[point.name],
             "scenario_key": scenario_key(point.name),
             "grid": grid(point.name),
