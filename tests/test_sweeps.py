@@ -439,6 +439,8 @@ def test_points_per_job_changes_the_jobs_not_the_results(run_dir, tmp_path):
     points = [p for s in sweeps.expand_all(SWEEP_CONFIG).values() for p in s.points]
     for point in points:   # every grouped job runs (a group whose points and params are unchanged would not)
         shutil.rmtree(directory / "results" / "simulations" / point.name)
+    # ... and recomputes its points: the cache of finished points would copy them (tests/test_point_cache.py).
+    shutil.rmtree(directory / "results" / ".cache")
     jobs = planned_jobs(directory, *TARGETS)
     assert {rule for rule, _ in jobs if rule.startswith("sweep_points_")} == {
         "sweep_points_shift_0", "sweep_points_shift_2", "sweep_points_mix_0"}

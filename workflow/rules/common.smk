@@ -14,7 +14,8 @@ import mcloss.simulate.fitting
 from mcloss.errors import ConfigError
 from mcloss.laws.plans import plan as sampling_plan
 from mcloss.pipeline.codehash import source_hash
-from mcloss.pipeline.project import scenario_batch_sizes, scenario_grid, scenario_replicates
+from mcloss.pipeline.project import replicate_blocks as project_blocks
+from mcloss.pipeline.project import replicate_seconds, scenario_batch_sizes, scenario_grid, scenario_replicates
 
 SCHEMA = str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -159,9 +160,10 @@ def grid(scenario):
 
 
 def replicate_blocks(scenario):
-    """[start, stop) ranges of a scenario's replicates, one per simulate job."""
-    total, size = replicates(scenario), config["replicates_per_job"]
-    return [(start, min(start + size, total)) for start in range(0, total, size)]
+    """[start, stop) ranges of a scenario's replicates, one per simulate job (replicates_per_job: a number, or
+    auto: about 20 s of sampling a job, a pure function of the config; mcloss.pipeline.project)."""
+    seconds = replicate_seconds(ESTIMANDS[scenario], grid(scenario))
+    return project_blocks(replicates(scenario), config["replicates_per_job"], seconds)
 
 
 def simulation_files(scenarios, suffix=".npz"):
@@ -362,10 +364,13 @@ def sweep_points_code(points):
 
 
 def sweep_points_params(points):
-    """What each point of a sweep_points job needs: its spec, stream key, batch sizes and replicate blocks."""
+    """What each point of a sweep_points job needs: its spec, stream key, batch sizes and replicate blocks, and
+    the hash of the code the job runs for it (its estimand's module, not its neighbours'), which keys the cache
+    of finished points with the rest (mcloss.pipeline.point_cache)."""
     return [
         {
             "scenario": point.name,
+            "code": source_hash(_script("sweep_points.py"), *_estimand_modules(point.name)),
             "spec": SPECS[point.name],
             "scenario_key": scenario_key(point.name),
             "grid": grid(point.name),

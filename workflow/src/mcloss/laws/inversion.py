@@ -1,7 +1,8 @@
 """The sampler seam of the sampling plans: samplers as maps from uniforms.
 
 A plan other than iid draws a stream as X = F^-1(U): `inversion` gives the inverse-CDF
-form of each of the package's samplers (continuous laws through ``ppf``/``isf``, Bernoulli
+form of each of the package's samplers (continuous laws through their quantile functions:
+scipy.special's where `quantiles` has them, else ``ppf``/``isf``; Bernoulli
 and categorical labels through their CDF steps, Markov labels step by step), and the
 samplers here feed it antithetic pairs u, 1 - u (`AntitheticSampler`, two mirrored chains
 for Markov labels) or the points of one scrambled Sobol' sequence (`SobolSampler`). How a
@@ -20,6 +21,7 @@ import scipy.stats.qmc
 
 from mcloss.errors import ConfigError
 
+from .quantiles import quantile_functions
 from .streams import (
     BernoulliSampler,
     CategoricalSampler,
@@ -57,15 +59,17 @@ class Inversion:
 
 
 def _continuous(dist) -> Callable[[np.ndarray, Any], np.ndarray]:
+    ppf, isf = quantile_functions(dist)
+
     def sample(u, upper):
         u = np.clip(u[:, 0], _U_MIN, _U_MAX)
         if upper is None or upper is False:
-            return dist.ppf(u)
+            return ppf(u)
         if upper is True:
-            return dist.isf(u)
+            return isf(u)
         x = np.empty(u.shape[0])
-        x[~upper] = dist.ppf(u[~upper])
-        x[upper] = dist.isf(u[upper])
+        x[~upper] = ppf(u[~upper])
+        x[upper] = isf(u[upper])
         return x
 
     return sample
@@ -115,7 +119,8 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
         return Inversion(1, lambda u, upper: np.searchsorted(cdf, _flip(u[:, 0], upper), side="right"),
                          lambda y: y - mean, tuple(float(c) for c in cdf))
     if isinstance(sampler, MixtureSampler):
-        p, first, second = float(sampler.p), sampler.first, sampler.second
+        p = float(sampler.p)
+        first, second = quantile_functions(sampler.first), quantile_functions(sampler.second)
 
         def sample(u, upper):
             label = (_flip(u[:, 0], upper) < p).astype(np.float64)
@@ -125,8 +130,8 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
             value = np.empty(v.shape)
             for law, which in ((first, label == 1.0), (second, label == 0.0)):
                 lo, hi = which & ~flip, which & flip
-                value[lo] = law.ppf(v[lo])
-                value[hi] = law.isf(v[hi])
+                value[lo] = law[0](v[lo])
+                value[hi] = law[1](v[hi])
             return label, value
 
         return Inversion(2, sample, lambda s: s[0] - p)

@@ -141,14 +141,17 @@ def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | N
         allowed = "a number " + " and ".join(bounds)
     elif error.validator == "type":
         allowed = f"a value of type {error.validator_value}"
-        if (error.validator_value == "integer" and isinstance(error.instance, float)
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        allowed = sub.get("allowed") or allowed
+        if ("integer" in wanted and isinstance(error.instance, float)
                 and math.isfinite(error.instance)):
             return ConfigError(_dotted(path), f"{error.instance:g} is not a whole number",
                                "an integer (1e5 and 100000.0 are read as 100000)")
     elif error.validator in ("minItems", "minProperties"):
         allowed = f"at least {error.validator_value} item(s)"
     else:
-        allowed = sub.get("description") or str(error.validator_value)
+        # A key may state what it allows in one line (`allowed:` in the schema), else its description says it.
+        allowed = sub.get("allowed") or sub.get("description") or str(error.validator_value)
     return ConfigError(_dotted(path), error.message, allowed)
 
 

@@ -8,12 +8,14 @@ to compute what the pipeline would, without running it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from mcloss.errors import ConfigError
 from mcloss.laws.plans import plan as sampling_plan
 from mcloss.laws.streams import scenario_key
 from mcloss.maths.grid import batch_grid, power_of_two_grid
+from mcloss.simulate.fitting import is_fitted
 
 from . import sweeps as sweeps_module
 from .config import check, load_config_file, normalise_numbers, schema_error
@@ -46,6 +48,47 @@ def scenario_grid(sizes, estimand, siblings=()) -> list[int]:
     if any(sampling_plan(e) == "sobol" for e in (estimand, *siblings)):
         return [int(n) for n in power_of_two_grid(sizes["min"], sizes["max"], unit)]
     return [int(n) for n in batch_grid(sizes["min"], sizes["max"], sizes["per_decade"], unit)]
+
+
+# --- replicate blocks: one simulate job each (replicates_per_job, an integer or auto) ---
+#: Seconds of one core a sample costs, as the SLURM runtimes assume (benchmarks/run.py: 17 to 34 ns).
+SECONDS_PER_SAMPLE = 30e-9
+#: Sampling a job of replicates_per_job: auto aims at.
+TARGET_JOB_SECONDS = 20.0
+#: A scenario of less sampling than this is one job; above it, at least MIN_JOBS jobs.
+SMALL_SECONDS = 5.0
+#: Jobs a scenario of more than SMALL_SECONDS gets at least: the two cores of the machine the defaults are tuned
+#: for. A constant, not --cores: the blocks name the files, so they must not change with the command line.
+MIN_JOBS = 2
+#: Cost of a sample under a plan relative to iid (docs/sampling-plans.md: antithetic 2.10, sobol 2.07).
+PLAN_COST = {"antithetic": 2.1, "sobol": 2.1}
+#: Cost of a replicate of a model trained on each batch relative to a fixed model (rough, not measured).
+FITTED_COST = 3.0
+
+
+def replicate_seconds(estimand, grid) -> float:
+    """Estimated seconds of one core to simulate one replicate: samples up to the largest n times their cost."""
+    factor = PLAN_COST.get(sampling_plan(estimand), 1.0) * (FITTED_COST if is_fitted(estimand) else 1.0)
+    return grid[-1] * SECONDS_PER_SAMPLE * factor
+
+
+def auto_block_size(replicates: int, seconds_per_replicate: float) -> int:
+    """Replicates a job under replicates_per_job: auto, a pure function of the config.
+
+    One job when the scenario's sampling is estimated under SMALL_SECONDS. Otherwise as many replicates as make
+    TARGET_JOB_SECONDS (a size that does not depend on the number of replicates, so that more replicates add
+    blocks where they can), but at most replicates / MIN_JOBS, so that the scenario gets MIN_JOBS jobs.
+    """
+    if replicates * seconds_per_replicate <= SMALL_SECONDS:
+        return replicates
+    size = max(1, int(TARGET_JOB_SECONDS / seconds_per_replicate))
+    return max(1, min(size, math.ceil(replicates / MIN_JOBS)))
+
+
+def replicate_blocks(replicates: int, setting, seconds_per_replicate: float) -> list[tuple[int, int]]:
+    """[start, stop) of each block of replicates; ``setting`` is replicates_per_job (an integer or 'auto')."""
+    size = auto_block_size(replicates, seconds_per_replicate) if setting == "auto" else int(setting)
+    return [(start, min(start + size, replicates)) for start in range(0, replicates, size)]
 
 
 class Project:
@@ -93,6 +136,11 @@ class Project:
         plans = sweep is not None and "sampling" in sweep.keys
         siblings = [self.estimands[p.name] for p in sweep.points] if plans else []
         return scenario_grid(sizes, self.estimands[name], siblings)
+
+    def blocks(self, name: str) -> list[tuple[int, int]]:
+        """The replicate blocks of a scenario, as the pipeline splits them into jobs."""
+        return replicate_blocks(self.replicates(name), self.config["replicates_per_job"],
+                                replicate_seconds(self.estimands[name], self.grid(name)))
 
     def scenario_key(self, name: str) -> int:
         return scenario_key(self.random_names.get(name, name))
