@@ -62,8 +62,9 @@ SMALL_SECONDS = 5.0
 MIN_JOBS = 2
 #: Cost of a sample under a plan relative to iid (docs/sampling-plans.md: antithetic 2.10, sobol 2.07).
 PLAN_COST = {"antithetic": 2.1, "sobol": 2.1}
-#: Cost of a replicate of a model trained on each batch relative to a fixed model (rough, not measured).
-FITTED_COST = 3.0
+#: Cost of a sample of n_max for a model trained on each batch, relative to SECONDS_PER_SAMPLE: fits at every
+#: batch size of the grid, 280-1000 ns a sample of n_max (benchmarks/fitted.py, docs/performance.md), so 30.
+FITTED_COST = 30.0
 
 
 def replicate_seconds(estimand, grid) -> float:
