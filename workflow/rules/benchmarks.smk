@@ -3,15 +3,15 @@ rule benchmarks:
     input:
         # Every other target of rule all: this job runs last, when every other job
         # has written its benchmark file (results/benchmarks/<rule>/...), which it reads.
-        lambda wildcards: [path for path in rules.all.input if not path.startswith("results/tables/benchmarks.")],
+        lambda wildcards: [path for path in rules.all.input if not path.startswith(f"{RESULTS}/tables/benchmarks.")],
     output:
-        csv="results/tables/benchmarks.csv",
-        markdown="results/tables/benchmarks.md",
-        latex="results/tables/benchmarks.tex",
+        csv=f"{RESULTS}/tables/benchmarks.csv",
+        markdown=f"{RESULTS}/tables/benchmarks.md",
+        latex=f"{RESULTS}/tables/benchmarks.tex",
     log:
-        "results/logs/benchmarks.log",
+        f"{RESULTS}/logs/benchmarks.log",
     benchmark:
-        "results/benchmarks/benchmarks.tsv"
+        f"{RESULTS}/benchmarks/benchmarks.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -20,6 +20,6 @@ rule benchmarks:
         runtime=5,
     params:
         code=code("benchmarks.py"),
-        directory="results/benchmarks",
+        directory=f"{RESULTS}/benchmarks",
     script:
         "../scripts/benchmarks.py"

@@ -37,4 +37,4 @@ table = claims.judge(evidence, p.assignment)
 for row in table.itertuples():
     log.info("%s: %s, decided by %s (%s)", row.claim_id, row.verdict, row.scenario, row.detail)
 table.to_csv(out.csv, index=False)
-Path(out.markdown).write_text(pages.claims_markdown(table, seed=p.seed, replicates=p.replicates))
+Path(out.markdown).write_text(pages.claims_markdown(table, seed=p.seed, replicates=p.replicates, run=p.run))
