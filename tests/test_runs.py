@@ -56,6 +56,14 @@ def test_the_written_config_is_a_config_file_of_the_same_hash():
         "--config", "replicates=10", "batch_sizes={max: 100}"]
 
 
+def test_a_named_runs_claims_point_at_its_own_files():
+    evidence = "results/figures/g/clt.png; results/tables/iid.csv"
+    assert runs.relocate(evidence, "results/mine") == "results/mine/figures/g/clt.png; results/mine/tables/iid.csv"
+    assert runs.relocate(evidence, "results") == evidence
+    assert runs.relocate("my_results/x.csv", "results/mine") == "my_results/x.csv"
+    assert runs.relocate(float("nan"), "results/mine") != runs.relocate(float("nan"), "results/mine")   # NaN kept
+
+
 def test_a_folder_holding_another_runs_scenarios_is_refused_in_one_line(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(tiny(1, "a") | {"scenarios": {"a": GAN, "b": GAN}}))
     folder = str(tmp_path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -34,6 +35,14 @@ RESERVED = ("benchmarks", "claims", "exact", "figures", "logs", "report", "simul
 def folder(run_name: str) -> str:
     """Where the run named ``run_name`` writes: results/ for the default run, results/<run_name>/ for any other."""
     return "results" if run_name == DEFAULT else f"results/{run_name}"
+
+
+def relocate(text, run_folder: str):
+    """``text`` with every path under results/ moved into ``run_folder`` (a claim's evidence names its files as the
+    default run's); anything but a string is returned as it is."""
+    if not isinstance(text, str) or run_folder == "results":
+        return text
+    return re.sub(r"(?<![\w/.-])results/", f"{run_folder}/", text)
 
 
 def check_name(run_name: str) -> None:
