@@ -73,6 +73,13 @@ def test_a_folder_holding_another_runs_scenarios_is_refused_in_one_line(tmp_path
     assert_one_line_error(str(error), "run_name", "run_name=NAME")
     assert "b" in str(error).split(";")[0] and f"delete {folder}/" in str(error)
     assert runs.other_run(str(tmp_path / "empty"), ["x"], "snakemake") is None
+    # A folder of a run made before runs wrote their config.yaml: its scenarios are its exact values' files.
+    legacy = tmp_path / "legacy"
+    for name in ("a", "b", "sweep__x=1"):
+        (legacy / "exact").mkdir(parents=True, exist_ok=True)
+        (legacy / "exact" / f"{name}.json").write_text("{}")
+    assert runs.other_run(str(legacy), ["a", "b"], "snakemake") is None
+    assert "exact/, written before" in str(runs.other_run(str(legacy), ["a"], "snakemake"))
 
 
 def test_a_report_of_another_config_is_refused(tmp_path):

@@ -100,18 +100,23 @@ def config_text(config: dict, command: str, version: str) -> str:
 def other_run(run_folder: str, scenarios, command: str) -> ConfigError | None:
     """Why ``run_folder`` holds another run than one of ``scenarios`` (None: it does not), as a ConfigError."""
     path = Path(run_folder) / "config.yaml"
-    if not path.is_file():
-        return None
-    try:
-        stored = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        return None
-    held = list(stored.get("scenarios") or {}) if isinstance(stored, dict) else []
+    if path.is_file():
+        try:
+            stored = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError:
+            return None
+        held = list(stored.get("scenarios") or {}) if isinstance(stored, dict) else []
+        source = f"{run_folder}/config.yaml"
+    else:
+        # A run made before runs wrote their config: its scenarios are its exact values' files (sweep points,
+        # named <sweep>__<key>=<value>, aside).
+        held = [p.stem for p in sorted(Path(run_folder).glob("exact/*.json")) if not ("__" in p.stem and "=" in p.stem)]
+        source = f"{run_folder}/exact/, written before runs recorded their config"
     missing = [name for name in held if name not in scenarios]
     if not missing:
         return None
     shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-    return ConfigError("run_name", f"{run_folder}/ holds another run ({run_folder}/config.yaml), whose scenarios "
+    return ConfigError("run_name", f"{run_folder}/ holds another run ({source}), whose scenarios "
                        f"{shown} are not in this config",
                        f"a name of its own for this run ({command} --config run_name=NAME writes to results/NAME/), "
                        f"or delete {run_folder}/ first to replace that run")
