@@ -25,6 +25,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/run.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/summarise.smk"
 include: "workflow/rules/figures.smk"
@@ -43,17 +44,18 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
+        f"{RESULTS}/config.yaml",
         all_outputs(),
-        "results/tables/benchmarks.csv",
-        "results/claims.csv",
-        "results/claims.md",
-        "results/verdicts.csv",
-        "results/verdicts.md",
-        "results/SUMMARY.md",
-        "results/report/claims.html",
-        expand("results/report/tables/{table}.html", table=REPORT_TABLES),
-        "results/tables/paper.csv",
-        "results/report/tables/paper.html",
-        "results/figures/overview.pdf",
-        "results/figures/overview.png",
-        "results/report/SUMMARY.html",
+        f"{RESULTS}/tables/benchmarks.csv",
+        f"{RESULTS}/claims.csv",
+        f"{RESULTS}/claims.md",
+        f"{RESULTS}/verdicts.csv",
+        f"{RESULTS}/verdicts.md",
+        f"{RESULTS}/SUMMARY.md",
+        f"{RESULTS}/report/claims.html",
+        expand(f"{RESULTS}/report/tables/{{table}}.html", table=REPORT_TABLES),
+        f"{RESULTS}/tables/paper.csv",
+        f"{RESULTS}/report/tables/paper.html",
+        f"{RESULTS}/figures/overview.pdf",
+        f"{RESULTS}/figures/overview.png",
+        f"{RESULTS}/report/SUMMARY.html",

@@ -193,8 +193,11 @@ def test_what_the_documented_commands_made(sandbox):
     ran = (sandbox / "ran.txt").read_text().splitlines()
     assert len(ran) >= 15
     figure = sandbox / "docs" / "quick_convergence.png"
-    assert figure.read_bytes() == (sandbox / "results" / "figures" / "gan_balanced" / "convergence.png").read_bytes()
-    claims = (sandbox / "results" / "claims.md").read_text()
+    run = sandbox / "results" / "quick"   # configs/quick.yaml sets run_name: quick
+    assert figure.read_bytes() == (run / "figures" / "gan_balanced" / "convergence.png").read_bytes()
+    claims = (run / "claims.md").read_text()
+    assert "--configfile results/quick/config.yaml --replace-workflow-config" in claims
+    assert not (sandbox / "results" / "claims.md").exists()   # nothing of the quick run in the default folder
     assert "shared/" not in claims and "| **not run** |" in claims
     assert "| `gan-misplaced-scaling` | **not run** |" not in claims   # judged from gan_balanced
     assert (sandbox / "replicate7.csv").read_text().startswith("n,")

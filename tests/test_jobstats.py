@@ -34,3 +34,15 @@ def test_rule_totals_sum_jobs_per_rule_and_overall(tmp_path):
 
 def test_no_benchmark_files_give_an_empty_table(tmp_path):
     assert list(rule_totals(tmp_path).columns) == COLUMNS and rule_totals(tmp_path).empty
+
+
+def test_files_of_jobs_no_longer_in_the_config_are_not_counted(tmp_path):
+    write(tmp_path / "simulate" / "a" / "replicates_0-10.tsv", (2.0, 120.5, 1.5))
+    write(tmp_path / "simulate" / "gone" / "replicates_0-10.tsv", (40.0, 120.5, 1.5))   # a removed scenario
+    write(tmp_path / "figures" / "a.tsv", (1.0, 100.0, 1.0))
+    write(tmp_path / "figures" / "gone.tsv", (30.0, 100.0, 1.0))
+    write(tmp_path / "claims.tsv", (3.0, 90.0, 2.0))
+    rows = rule_totals(tmp_path, keep={"simulate": ["a/replicates_0-10"], "figures": ["a"]}).set_index("rule")
+    assert rows.loc["simulate", "total_s"] == 2.0 and rows.loc["figures", "total_s"] == 1.0
+    assert rows.loc["(all)", "jobs"] == 3 and rows.loc["(all)", "total_s"] == 6.0
+    assert rule_totals(tmp_path).set_index("rule").loc["(all)", "jobs"] == 5   # without keep: every file

@@ -1,6 +1,7 @@
 # Configuration checks and the helpers every rule file uses.
 import math
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from snakemake.utils import update_config, validate
 import mcloss.laws.plans
 import mcloss.laws.streams
 import mcloss.pipeline.config as config_checks
+import mcloss.pipeline.runs
 import mcloss.pipeline.sweeps
 import mcloss.simulate.fitting
 from mcloss.errors import ConfigError
@@ -83,6 +85,33 @@ RANDOM_NAMES = mcloss.pipeline.sweeps.random_names(SWEEPS)
 SCENARIOS = list(SPECS)
 # The config's own scenarios (not sweep points): one simulate job per replicate block, one summarise job each.
 BASE_SCENARIOS = list(config["scenarios"])
+
+# A run knows its config (mcloss.pipeline.runs): it writes to its own folder, RESULTS, and its config.yaml there.
+# The command that gives this config: its --configfile files and --config values, not the other options.
+RUN_COMMAND = shlex.join(
+    ["snakemake", "--cores", "N"]
+    + [arg for path in _cli_files for arg in ("--configfile", _shown(path))]
+    + (["--replace-workflow-config"] if _replaced else [])
+    + mcloss.pipeline.runs.config_args(dict(workflow.config_settings.config or {}))
+)
+try:
+    mcloss.pipeline.runs.check_name(config["run_name"])
+except ConfigError as err:
+    _config_exit(err)
+RESULTS = mcloss.pipeline.runs.folder(config["run_name"])
+# What SUMMARY.md, claims.md and the report say of the run: its name, folder, config hash, regenerating command.
+RUN = {
+    "name": config["run_name"],
+    "folder": RESULTS,
+    "hash": mcloss.pipeline.runs.config_hash(config),
+    "command": mcloss.pipeline.runs.rerun_command(RESULTS),
+}
+if workflow.is_main_process:
+    _other = mcloss.pipeline.runs.other_run(RESULTS, BASE_SCENARIOS, RUN_COMMAND.replace(" --cores N", ""))
+    if _other is None and any(arg.startswith("--report") for arg in sys.argv):
+        _other = mcloss.pipeline.runs.stale_report(RESULTS, config)
+    if _other is not None:
+        _config_exit(_other)
 try:
     # 128-bit stream keys; two scenarios drawing different numbers must not share one.
     KEYS = mcloss.laws.streams.unique_keys({name: RANDOM_NAMES.get(name, name) for name in SCENARIOS})
@@ -170,7 +199,7 @@ def simulation_files(scenarios, suffix=".npz"):
     """The files of every replicate block of ``scenarios``, named as the simulate rule names them; with
     suffix ".seconds.csv", their CPU-time side files."""
     return [
-        f"results/simulations/{scenario}/replicates_{start}-{stop}{suffix}"
+        f"{RESULTS}/simulations/{scenario}/replicates_{start}-{stop}{suffix}"
         for scenario in scenarios
         for start, stop in replicate_blocks(scenario)
     ]
@@ -190,34 +219,34 @@ def drawn_scenarios():
 
 
 def all_outputs():
-    outputs = [f"results/tables/{table}.csv" for table in TABLES]
+    outputs = [f"{RESULTS}/tables/{table}.csv" for table in TABLES]
     drawn = drawn_scenarios()
     outputs += [
-        f"results/figures/{scenario}/{figure}.{ext}"
+        f"{RESULTS}/figures/{scenario}/{figure}.{ext}"
         for scenario in drawn
         for figure in FIGURES
         for ext in ("pdf", "png")
     ]
     outputs += [
-        f"results/figures/{scenario}/identities.{ext}"
+        f"{RESULTS}/figures/{scenario}/identities.{ext}"
         for scenario in drawn
         if ESTIMANDS[scenario].identities
         for ext in ("pdf", "png")
     ]
     outputs += [
-        f"results/figures/sweeps/{sweep}.{ext}"
+        f"{RESULTS}/figures/sweeps/{sweep}.{ext}"
         for sweep in SWEEPS
         if SWEEPS[sweep].x not in mcloss.pipeline.sweeps.CATEGORICAL_X
         for ext in ("pdf", "png")
     ]
     # Zip plots of the CLT interval (rule figures); a scenario without a finite-variance limit gets a
     # figure saying so, since which limits exist is known only after rule summarise has run.
-    outputs += [f"results/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
-    outputs += ["results/tables/coverage.csv"]
+    outputs += [f"{RESULTS}/figures/{scenario}/zip.{ext}" for scenario in drawn for ext in ("pdf", "png")]
+    outputs += [f"{RESULTS}/tables/coverage.csv"]
     if FITTED:
-        outputs += ["results/tables/fitted.csv", "results/tables/fitted_first_order.csv"]
-        outputs += [f"results/figures/{s}/fitted.{ext}" for s in drawn if s in FITTED for ext in ("pdf", "png")]
-        outputs += [f"results/figures/sweeps/{s}_first_order.{ext}" for s in FITTED_SWEEPS for ext in ("pdf", "png")]
+        outputs += [f"{RESULTS}/tables/fitted.csv", f"{RESULTS}/tables/fitted_first_order.csv"]
+        outputs += [f"{RESULTS}/figures/{s}/fitted.{ext}" for s in drawn if s in FITTED for ext in ("pdf", "png")]
+        outputs += [f"{RESULTS}/figures/sweeps/{s}_first_order.{ext}" for s in FITTED_SWEEPS for ext in ("pdf", "png")]
     outputs += plan_outputs()
     return outputs
 
@@ -225,11 +254,11 @@ def all_outputs():
 def figure_outputs(identities):
     """The files of the figures rules (FIGURES and the zip plot of a scenario; its identity figure if it has one)."""
     names = FIGURES + (["identities"] if identities else [])
-    outputs = {f"{name}_pdf": f"results/figures/{{scenario}}/{name}.pdf" for name in names + ["zip"]}
+    outputs = {f"{name}_pdf": f"{RESULTS}/figures/{{scenario}}/{name}.pdf" for name in names + ["zip"]}
     # Only the PNG goes into the report (the PDF is for papers): one image per figure keeps it light.
     outputs |= {
         f"{name}_png": report(
-            f"results/figures/{{scenario}}/{name}.png",
+            f"{RESULTS}/figures/{{scenario}}/{name}.png",
             caption=f"../report/{name}.rst",
             category="Figures",
             subcategory="{scenario}",
@@ -239,7 +268,7 @@ def figure_outputs(identities):
     }
     # Not in the report: 400 ranked intervals per panel make dense images (~120 kB each), and the report
     # stays under 8 MB with the coverage table (coverage.csv) standing for them.
-    outputs["zip_png"] = "results/figures/{scenario}/zip.png"
+    outputs["zip_png"] = f"{RESULTS}/figures/{{scenario}}/zip.png"
     return outputs
 
 
@@ -294,7 +323,7 @@ def sweep_points(wildcards):
 
 def sweep_tables(table):
     def inputs(wildcards):
-        return [f"results/tables/scenarios/{p.name}/{table}.csv" for p in SWEEPS[wildcards.sweep].points]
+        return [f"{RESULTS}/tables/scenarios/{p.name}/{table}.csv" for p in SWEEPS[wildcards.sweep].points]
 
     return inputs
 
@@ -312,8 +341,8 @@ def plan_outputs():
     """The efficiency table and one figure per sweep over sampling (none without such a sweep)."""
     if not PLAN_SWEEPS:
         return []
-    return [f"results/tables/efficiency.{ext}" for ext in ("csv", "md", "tex")] + [
-        f"results/figures/plans/{sweep}.{ext}" for sweep in PLAN_SWEEPS for ext in ("pdf", "png")
+    return [f"{RESULTS}/tables/efficiency.{ext}" for ext in ("csv", "md", "tex")] + [
+        f"{RESULTS}/figures/plans/{sweep}.{ext}" for sweep in PLAN_SWEEPS for ext in ("pdf", "png")
     ]
 
 
@@ -386,10 +415,10 @@ def sweep_points_outputs(points):
     outputs = {
         "simulations": simulation_files(names),
         "timings": simulation_files(names, ".seconds.csv"),
-        "exact": [f"results/exact/{p.name}.json" for p in points],
+        "exact": [f"{RESULTS}/exact/{p.name}.json" for p in points],
     }
     for table in TABLES:
-        outputs[table] = [f"results/tables/scenarios/{p.name}/{table}.csv" for p in points]
+        outputs[table] = [f"{RESULTS}/tables/scenarios/{p.name}/{table}.csv" for p in points]
     return outputs
 
 

@@ -1,23 +1,23 @@
 rule coverage_table:
     """CLT-interval coverage at every n of every scenario with a finite-variance limit (mcloss.evidence.coverage)."""
     input:
-        summary="results/tables/summary.csv",
-        exact=expand("results/exact/{scenario}.json", scenario=SCENARIOS),
+        summary=f"{RESULTS}/tables/summary.csv",
+        exact=expand(f"{RESULTS}/exact/{{scenario}}.json", scenario=SCENARIOS),
         iid=expand(
-            "results/tables/scenarios/{scenario}/iid.csv",
+            f"{RESULTS}/tables/scenarios/{{scenario}}/iid.csv",
             scenario=[s for s in SCENARIOS if s not in SWEEP_OF],
         ),
     output:
-        csv="results/tables/coverage.csv",
-        markdown="results/tables/coverage.md",
-        latex="results/tables/coverage.tex",
-        excluded="results/tables/coverage_excluded.csv",
-        excluded_markdown="results/tables/coverage_excluded.md",
-        excluded_latex="results/tables/coverage_excluded.tex",
+        csv=f"{RESULTS}/tables/coverage.csv",
+        markdown=f"{RESULTS}/tables/coverage.md",
+        latex=f"{RESULTS}/tables/coverage.tex",
+        excluded=f"{RESULTS}/tables/coverage_excluded.csv",
+        excluded_markdown=f"{RESULTS}/tables/coverage_excluded.md",
+        excluded_latex=f"{RESULTS}/tables/coverage_excluded.tex",
     log:
-        "results/logs/coverage_table.log",
+        f"{RESULTS}/logs/coverage_table.log",
     benchmark:
-        "results/benchmarks/coverage_table.tsv"
+        f"{RESULTS}/benchmarks/coverage_table.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1

@@ -4,15 +4,15 @@ rule figures:
     # One job: the figures read the same simulations, and a plotting job's start-up (about 2.5 s of CPU) is paid once.
     input:
         simulations=simulations,
-        exact="results/exact/{scenario}.json",
-        summary="results/tables/scenarios/{scenario}/summary.csv",
-        convergence="results/tables/scenarios/{scenario}/convergence.csv",
+        exact=f"{RESULTS}/exact/{{scenario}}.json",
+        summary=f"{RESULTS}/tables/scenarios/{{scenario}}/summary.csv",
+        convergence=f"{RESULTS}/tables/scenarios/{{scenario}}/convergence.csv",
     output:
         **figure_outputs(identities=False),
     log:
-        "results/logs/figures/{scenario}.log",
+        f"{RESULTS}/logs/figures/{{scenario}}.log",
     benchmark:
-        "results/benchmarks/figures/{scenario}.tsv"
+        f"{RESULTS}/benchmarks/figures/{{scenario}}.tsv"
     wildcard_constraints:
         scenario=_alternatives([s for s in SCENARIOS if not ESTIMANDS[s].identities]),
     conda:

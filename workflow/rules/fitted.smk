@@ -2,18 +2,18 @@ rule fitted_tables:
     """Wald-interval coverage and first-order terms of every model trained on the batch (mcloss.evidence.fitted)."""
     input:
         simulations=simulation_files(FITTED),
-        exact=expand("results/exact/{scenario}.json", scenario=FITTED),
+        exact=expand(f"{RESULTS}/exact/{{scenario}}.json", scenario=FITTED),
     output:
-        csv="results/tables/fitted.csv",
-        markdown="results/tables/fitted.md",
-        latex="results/tables/fitted.tex",
-        first_order_csv="results/tables/fitted_first_order.csv",
-        first_order_markdown="results/tables/fitted_first_order.md",
-        first_order_latex="results/tables/fitted_first_order.tex",
+        csv=f"{RESULTS}/tables/fitted.csv",
+        markdown=f"{RESULTS}/tables/fitted.md",
+        latex=f"{RESULTS}/tables/fitted.tex",
+        first_order_csv=f"{RESULTS}/tables/fitted_first_order.csv",
+        first_order_markdown=f"{RESULTS}/tables/fitted_first_order.md",
+        first_order_latex=f"{RESULTS}/tables/fitted_first_order.tex",
     log:
-        "results/logs/fitted_tables.log",
+        f"{RESULTS}/logs/fitted_tables.log",
     benchmark:
-        "results/benchmarks/fitted_tables.tsv"
+        f"{RESULTS}/benchmarks/fitted_tables.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -31,20 +31,20 @@ rule fitted_figure:
     """Losses, first-order terms and Wald-interval coverage of one model trained on the batch (PDF and PNG)."""
     input:
         simulations=simulations,
-        exact="results/exact/{scenario}.json",
+        exact=f"{RESULTS}/exact/{{scenario}}.json",
     output:
-        pdf="results/figures/{scenario}/fitted.pdf",
+        pdf=f"{RESULTS}/figures/{{scenario}}/fitted.pdf",
         png=report(
-            "results/figures/{scenario}/fitted.png",
+            f"{RESULTS}/figures/{{scenario}}/fitted.png",
             caption="../report/fitted.rst",
             category="Figures",
             subcategory="{scenario}",
             labels={"scenario": "{scenario}", "figure": "fitted"},
         ),
     log:
-        "results/logs/fitted_figure/{scenario}.log",
+        f"{RESULTS}/logs/fitted_figure/{{scenario}}.log",
     benchmark:
-        "results/benchmarks/fitted_figure/{scenario}.tsv"
+        f"{RESULTS}/benchmarks/fitted_figure/{{scenario}}.tsv"
     wildcard_constraints:
         scenario=_alternatives(FITTED),
     conda:
@@ -66,21 +66,21 @@ rule fitted_figure:
 rule fitted_sweep_figure:
     """A sweep of a fitted scenario: n x the excess risk and the train gap against tr(J^-1 K)/2 at each point."""
     input:
-        first_order="results/tables/fitted_first_order.csv",
-        exact=lambda wildcards: [f"results/exact/{p.name}.json" for p in SWEEPS[wildcards.sweep].points],
+        first_order=f"{RESULTS}/tables/fitted_first_order.csv",
+        exact=lambda wildcards: [f"{RESULTS}/exact/{p.name}.json" for p in SWEEPS[wildcards.sweep].points],
     output:
-        pdf="results/figures/sweeps/{sweep}_first_order.pdf",
+        pdf=f"{RESULTS}/figures/sweeps/{{sweep}}_first_order.pdf",
         png=report(
-            "results/figures/sweeps/{sweep}_first_order.png",
+            f"{RESULTS}/figures/sweeps/{{sweep}}_first_order.png",
             caption="../report/fitted_sweep.rst",
             category="Figures",
             subcategory="Sweeps",
             labels={"sweep": "{sweep}", "figure": "first order"},
         ),
     log:
-        "results/logs/fitted_sweep_figure/{sweep}.log",
+        f"{RESULTS}/logs/fitted_sweep_figure/{{sweep}}.log",
     benchmark:
-        "results/benchmarks/fitted_sweep_figure/{sweep}.tsv"
+        f"{RESULTS}/benchmarks/fitted_sweep_figure/{{sweep}}.tsv"
     wildcard_constraints:
         sweep=_alternatives(FITTED_SWEEPS),
     conda:

@@ -41,16 +41,16 @@ PAPER_SWEEPS = [
 rule paper_table:
     """One row per scenario x headline quantity: exact, estimate, slope, coverage, verdict."""
     input:
-        verdicts="results/verdicts.csv",
-        convergence="results/tables/convergence.csv",
+        verdicts=f"{RESULTS}/verdicts.csv",
+        convergence=f"{RESULTS}/tables/convergence.csv",
     output:
-        csv="results/tables/paper.csv",
-        markdown="results/tables/paper.md",
-        latex="results/tables/paper.tex",
+        csv=f"{RESULTS}/tables/paper.csv",
+        markdown=f"{RESULTS}/tables/paper.md",
+        latex=f"{RESULTS}/tables/paper.tex",
     log:
-        "results/logs/paper_table.log",
+        f"{RESULTS}/logs/paper_table.log",
     benchmark:
-        "results/benchmarks/paper_table.tsv"
+        f"{RESULTS}/benchmarks/paper_table.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -71,20 +71,20 @@ rule paper_table:
 rule overview_figure:
     """Slope with CI against the theoretical rate and standardised error at n_max, every scenario x quantity."""
     input:
-        verdicts="results/verdicts.csv",
+        verdicts=f"{RESULTS}/verdicts.csv",
     output:
-        pdf="results/figures/overview.pdf",
+        pdf=f"{RESULTS}/figures/overview.pdf",
         png=report(
-            "results/figures/overview.png",
+            f"{RESULTS}/figures/overview.png",
             caption="../report/overview.rst",
             category="Figures",
             subcategory="All scenarios",
             labels={"figure": "overview"},
         ),
     log:
-        "results/logs/overview_figure.log",
+        f"{RESULTS}/logs/overview_figure.log",
     benchmark:
-        "results/benchmarks/overview_figure.tsv"
+        f"{RESULTS}/benchmarks/overview_figure.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1

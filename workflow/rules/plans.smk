@@ -8,11 +8,11 @@ rule plan_efficiency:
         summaries=sweep_tables("summary"),
         timings=plan_timings,
     output:
-        "results/tables/plans/{sweep}/efficiency.csv",
+        f"{RESULTS}/tables/plans/{{sweep}}/efficiency.csv",
     log:
-        "results/logs/plan_efficiency/{sweep}.log",
+        f"{RESULTS}/logs/plan_efficiency/{{sweep}}.log",
     benchmark:
-        "results/benchmarks/plan_efficiency/{sweep}.tsv"
+        f"{RESULTS}/benchmarks/plan_efficiency/{{sweep}}.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -30,16 +30,16 @@ rule plan_efficiency:
 rule efficiency_table:
     """The efficiency rows of every sweep over sampling, as CSV, Markdown and LaTeX."""
     input:
-        expand("results/tables/plans/{sweep}/efficiency.csv", sweep=PLAN_SWEEPS),
+        expand(f"{RESULTS}/tables/plans/{{sweep}}/efficiency.csv", sweep=PLAN_SWEEPS),
     output:
         # Not in the report (every n x plan, ~200 kB): the plans figures there show the same RMSEs.
-        csv="results/tables/efficiency.csv",
-        markdown="results/tables/efficiency.md",
-        latex="results/tables/efficiency.tex",
+        csv=f"{RESULTS}/tables/efficiency.csv",
+        markdown=f"{RESULTS}/tables/efficiency.md",
+        latex=f"{RESULTS}/tables/efficiency.tex",
     log:
-        "results/logs/tables/efficiency.log",
+        f"{RESULTS}/logs/tables/efficiency.log",
     benchmark:
-        "results/benchmarks/tables/efficiency.tsv"
+        f"{RESULTS}/benchmarks/tables/efficiency.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -57,20 +57,20 @@ rule plans_figure:
     input:
         summaries=sweep_tables("summary"),
         convergences=sweep_tables("convergence"),
-        exact=lambda wildcards: [f"results/exact/{p.name}.json" for p in SWEEPS[wildcards.sweep].points],
+        exact=lambda wildcards: [f"{RESULTS}/exact/{p.name}.json" for p in SWEEPS[wildcards.sweep].points],
     output:
         # Only the PNG goes into the report (the PDF is for papers).
-        pdf="results/figures/plans/{sweep}.pdf",
+        pdf=f"{RESULTS}/figures/plans/{{sweep}}.pdf",
         png=report(
-            "results/figures/plans/{sweep}.png",
+            f"{RESULTS}/figures/plans/{{sweep}}.png",
             caption="../report/plans.rst",
             category="Sampling plans",
             labels={"sweep": "{sweep}", "figure": "plans"},
         ),
     log:
-        "results/logs/plans_figure/{sweep}.log",
+        f"{RESULTS}/logs/plans_figure/{{sweep}}.log",
     benchmark:
-        "results/benchmarks/plans_figure/{sweep}.tsv"
+        f"{RESULTS}/benchmarks/plans_figure/{{sweep}}.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1

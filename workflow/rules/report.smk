@@ -7,21 +7,21 @@ REPORT_TABLES = [t for t in TABLES if t != "summary"] + ["iid"]
 
 
 rule report_page:
-    """results/<page>.md as a standalone HTML page (claims.md; SUMMARY.md where a rule writes it)."""
+    "" f"{RESULTS}/<page>.md as a standalone HTML page (claims.md; SUMMARY.md where a rule writes it)." ""
     input:
-        "results/{page}.md",
+        f"{RESULTS}/{{page}}.md",
     output:
         report(
-            "results/report/{page}.html",
+            f"{RESULTS}/report/{{page}}.html",
             caption="../report/page.rst",
             category="Claims",
             subcategory="All scenarios",
             labels={"page": "{page}"},
         ),
     log:
-        "results/logs/report_page/{page}.log",
+        f"{RESULTS}/logs/report_page/{{page}}.log",
     benchmark:
-        "results/benchmarks/report_page/{page}.tsv"
+        f"{RESULTS}/benchmarks/report_page/{{page}}.tsv"
     wildcard_constraints:
         page="claims|SUMMARY",
     conda:
@@ -39,19 +39,19 @@ rule report_page:
 rule table_page:
     """The Markdown view of a table as an HTML page for the report (the CSV and LaTeX lie beside the .md)."""
     input:
-        "results/tables/{table}.md",
+        f"{RESULTS}/tables/{{table}}.md",
     output:
         report(
-            "results/report/tables/{table}.html",
+            f"{RESULTS}/report/tables/{{table}}.html",
             caption="../report/tables.rst",
             category="Tables",
             subcategory="All scenarios",
             labels={"table": "{table}"},
         ),
     log:
-        "results/logs/table_page/{table}.log",
+        f"{RESULTS}/logs/table_page/{{table}}.log",
     benchmark:
-        "results/benchmarks/table_page/{table}.tsv"
+        f"{RESULTS}/benchmarks/table_page/{{table}}.tsv"
     wildcard_constraints:
         table="|".join(REPORT_TABLES + ["paper"]),
     conda:

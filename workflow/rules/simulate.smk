@@ -3,12 +3,12 @@ rule simulate:
 
     # A sweep's points are simulated by its sweep_points_* jobs (sweep_points.smk), several points a job.
     output:
-        simulation="results/simulations/{scenario}/replicates_{start}-{stop}.npz",
-        timing="results/simulations/{scenario}/replicates_{start}-{stop}.seconds.csv",
+        simulation=f"{RESULTS}/simulations/{{scenario}}/replicates_{{start}}-{{stop}}.npz",
+        timing=f"{RESULTS}/simulations/{{scenario}}/replicates_{{start}}-{{stop}}.seconds.csv",
     log:
-        "results/logs/simulate/{scenario}/replicates_{start}-{stop}.log",
+        f"{RESULTS}/logs/simulate/{{scenario}}/replicates_{{start}}-{{stop}}.log",
     benchmark:
-        "results/benchmarks/simulate/{scenario}/replicates_{start}-{stop}.tsv"
+        f"{RESULTS}/benchmarks/simulate/{{scenario}}/replicates_{{start}}-{{stop}}.tsv"
     wildcard_constraints:
         scenario=_alternatives(BASE_SCENARIOS),
     conda:

@@ -5,16 +5,16 @@ rule summarise:
     input:
         simulations=simulations,
     output:
-        exact="results/exact/{scenario}.json",
-        summary="results/tables/scenarios/{scenario}/summary.csv",
-        convergence="results/tables/scenarios/{scenario}/convergence.csv",
-        identities="results/tables/scenarios/{scenario}/identities.csv",
-        exact_checks="results/tables/scenarios/{scenario}/exact_checks.csv",
-        iid="results/tables/scenarios/{scenario}/iid.csv",
+        exact=f"{RESULTS}/exact/{{scenario}}.json",
+        summary=f"{RESULTS}/tables/scenarios/{{scenario}}/summary.csv",
+        convergence=f"{RESULTS}/tables/scenarios/{{scenario}}/convergence.csv",
+        identities=f"{RESULTS}/tables/scenarios/{{scenario}}/identities.csv",
+        exact_checks=f"{RESULTS}/tables/scenarios/{{scenario}}/exact_checks.csv",
+        iid=f"{RESULTS}/tables/scenarios/{{scenario}}/iid.csv",
     log:
-        "results/logs/summarise/{scenario}.log",
+        f"{RESULTS}/logs/summarise/{{scenario}}.log",
     benchmark:
-        "results/benchmarks/summarise/{scenario}.tsv"
+        f"{RESULTS}/benchmarks/summarise/{{scenario}}.tsv"
     wildcard_constraints:
         scenario=_alternatives(BASE_SCENARIOS),
     conda:
@@ -40,16 +40,16 @@ rule summarise:
 rule tables:
     """The short tables of all scenarios stacked, as CSV, Markdown and LaTeX."""
     input:
-        tables=expand("results/tables/scenarios/{scenario}/{{table}}.csv", scenario=SCENARIOS),
+        tables=expand(f"{RESULTS}/tables/scenarios/{{scenario}}/{{{{table}}}}.csv", scenario=SCENARIOS),
         sweep_point_simulations=sweep_point_simulations(),
     output:
-        csv="results/tables/{table}.csv",
-        markdown="results/tables/{table}.md",
-        latex="results/tables/{table}.tex",
+        csv=f"{RESULTS}/tables/{{table}}.csv",
+        markdown=f"{RESULTS}/tables/{{table}}.md",
+        latex=f"{RESULTS}/tables/{{table}}.tex",
     log:
-        "results/logs/tables/{table}.log",
+        f"{RESULTS}/logs/tables/{{table}}.log",
     benchmark:
-        "results/benchmarks/tables/{table}.tsv"
+        f"{RESULTS}/benchmarks/tables/{{table}}.tsv"
     wildcard_constraints:
         table="|".join(t for t in TABLES if t != "summary"),
     conda:
@@ -69,16 +69,16 @@ rule tables:
 rule summary_table:
     """The long summary table (one row per scenario x quantity x n): CSV and Markdown only, no LaTeX."""
     input:
-        tables=expand("results/tables/scenarios/{scenario}/summary.csv", scenario=SCENARIOS),
+        tables=expand(f"{RESULTS}/tables/scenarios/{{scenario}}/summary.csv", scenario=SCENARIOS),
         sweep_point_simulations=sweep_point_simulations(),
     output:
         # Not in the report: 1,100 rows would add about 0.5 MB to it; the compact tables are there.
-        csv="results/tables/summary.csv",
-        markdown="results/tables/summary.md",
+        csv=f"{RESULTS}/tables/summary.csv",
+        markdown=f"{RESULTS}/tables/summary.md",
     log:
-        "results/logs/tables/summary.log",
+        f"{RESULTS}/logs/tables/summary.log",
     benchmark:
-        "results/benchmarks/tables/summary.tsv"
+        f"{RESULTS}/benchmarks/tables/summary.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1

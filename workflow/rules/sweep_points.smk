@@ -11,9 +11,9 @@ for _sweep, _start, _points in sweep_point_groups():
         output:
             **sweep_points_outputs(_points),
         log:
-            f"results/logs/sweep_points/{_sweep.name}/points_{_start}-{_stop}.log",
+            f"{RESULTS}/logs/sweep_points/{_sweep.name}/points_{_start}-{_stop}.log",
         benchmark:
-            f"results/benchmarks/sweep_points/{_sweep.name}/points_{_start}-{_stop}.tsv"
+            f"{RESULTS}/benchmarks/sweep_points/{_sweep.name}/points_{_start}-{_stop}.tsv"
         conda:
             "../envs/mcloss.yaml"
         threads: 1

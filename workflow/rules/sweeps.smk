@@ -5,11 +5,11 @@
 rule sweep_curve:
     """Exact limits of a sweep's quantities on a dense grid of its x axis (quadrature at each x)."""
     output:
-        "results/sweeps/{sweep}/exact_curve.csv",
+        f"{RESULTS}/sweeps/{{sweep}}/exact_curve.csv",
     log:
-        "results/logs/sweep_curve/{sweep}.log",
+        f"{RESULTS}/logs/sweep_curve/{{sweep}}.log",
     benchmark:
-        "results/benchmarks/sweep_curve/{sweep}.tsv"
+        f"{RESULTS}/benchmarks/sweep_curve/{{sweep}}.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -27,21 +27,21 @@ rule sweep_curve:
 rule sweep_figure:
     """Over a sweep, by regime: what each point's verdict lets it show against the exact curve, its error, its rate."""
     input:
-        curve="results/sweeps/{sweep}/exact_curve.csv",
+        curve=f"{RESULTS}/sweeps/{{sweep}}/exact_curve.csv",
         convergences=sweep_tables("convergence"),
     output:
-        pdf="results/figures/sweeps/{sweep}.pdf",
+        pdf=f"{RESULTS}/figures/sweeps/{{sweep}}.pdf",
         png=report(
-            "results/figures/sweeps/{sweep}.png",
+            f"{RESULTS}/figures/sweeps/{{sweep}}.png",
             caption="../report/sweep.rst",
             category="Figures",
             subcategory="Sweeps",
             labels={"sweep": "{sweep}", "figure": "sweep"},
         ),
     log:
-        "results/logs/sweep_figure/{sweep}.log",
+        f"{RESULTS}/logs/sweep_figure/{{sweep}}.log",
     benchmark:
-        "results/benchmarks/sweep_figure/{sweep}.tsv"
+        f"{RESULTS}/benchmarks/sweep_figure/{{sweep}}.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1

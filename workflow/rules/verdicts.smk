@@ -1,17 +1,17 @@
 rule verdicts:
     """One verdict per scenario x quantity (mcloss.judge.verdicts) and the one-page summary of the run."""
     input:
-        convergence="results/tables/convergence.csv",
-        claims="results/claims.csv",
+        convergence=f"{RESULTS}/tables/convergence.csv",
+        claims=f"{RESULTS}/claims.csv",
     output:
-        csv=report("results/verdicts.csv", caption="../report/verdicts.rst", category="Claims"),
-        markdown="results/verdicts.md",
-        latex="results/verdicts.tex",
-        summary="results/SUMMARY.md",
+        csv=report(f"{RESULTS}/verdicts.csv", caption="../report/verdicts.rst", category="Claims"),
+        markdown=f"{RESULTS}/verdicts.md",
+        latex=f"{RESULTS}/verdicts.tex",
+        summary=f"{RESULTS}/SUMMARY.md",
     log:
-        "results/logs/verdicts.log",
+        f"{RESULTS}/logs/verdicts.log",
     benchmark:
-        "results/benchmarks/verdicts.tsv"
+        f"{RESULTS}/benchmarks/verdicts.tsv"
     conda:
         "../envs/mcloss.yaml"
     threads: 1
@@ -22,6 +22,7 @@ rule verdicts:
         code=code("verdicts.py"),
         seed=config["seed"],
         replicates=config["replicates"],
+        run=RUN,
         figures=summary_figures(),
     script:
         "../scripts/verdicts.py"

@@ -14,6 +14,7 @@ from mcloss.judge import claims  # noqa: E402
 from mcloss.outputs import pages  # noqa: E402
 from mcloss.outputs.tables import LATEX, write_table  # noqa: E402
 from mcloss.pipeline.results import read_variances  # noqa: E402
+from mcloss.pipeline.runs import relocate  # noqa: E402
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 iid = pd.concat([pd.read_csv(path) for path in inp.iid], ignore_index=True)
@@ -34,7 +35,8 @@ evidence = claims.Evidence(
     sweep_bases=p.bases, fits=fits,
 )
 table = claims.judge(evidence, p.assignment)
+table["evidence"] = [relocate(text, p.run["folder"]) for text in table.evidence]  # paths of this run's folder
 for row in table.itertuples():
     log.info("%s: %s, decided by %s (%s)", row.claim_id, row.verdict, row.scenario, row.detail)
 table.to_csv(out.csv, index=False)
-Path(out.markdown).write_text(pages.claims_markdown(table, seed=p.seed, replicates=p.replicates))
+Path(out.markdown).write_text(pages.claims_markdown(table, seed=p.seed, replicates=p.replicates, run=p.run))

@@ -20,4 +20,4 @@ table.to_csv(out.csv, index=False)
 Path(out.markdown).write_text(pages.verdicts_markdown(table, p.seed, p.replicates))
 Path(out.latex).write_text(to_latex(table.drop(columns=["reason"]), "Verdict per scenario and quantity.",
                                     "tab:verdicts", **LATEX["verdicts"]))
-Path(out.summary).write_text(pages.summary_page(table, claims, p.seed, p.replicates, p.figures))
+Path(out.summary).write_text(pages.summary_page(table, claims, p.seed, p.replicates, p.figures, p.run))

@@ -8,6 +8,7 @@ every rule of this workflow, so the rule is the first component of the path.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -23,17 +24,22 @@ def read_benchmark(path) -> dict[str, float]:
             "max_rss": float(rss.max()) if rss.notna().any() else float("nan")}
 
 
-def rule_totals(directory, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+def rule_totals(directory, exclude: tuple[str, ...] = (), keep: Mapping[str, Collection[str]] | None = None
+                ) -> pd.DataFrame:
     """One row per rule: jobs, total/mean/max wall seconds, total CPU seconds, largest peak RSS.
 
-    The last row, rule ``(all)``, sums over every job. Rules in ``exclude`` are left out.
+    The last row, rule ``(all)``, sums over every job. Rules in ``exclude`` are left out. ``keep`` maps a rule to
+    its current jobs (the file's path under the rule's folder, without .tsv): a file of that rule for any other
+    job (a scenario, sweep or replicate block no longer in the config) is left out, as it is not of this run.
     """
     directory = Path(directory)
+    keep = keep or {}
     rows = []
     for path in sorted(directory.rglob("*.tsv")):
         parts = path.relative_to(directory).parts
         rule = parts[0] if len(parts) > 1 else path.stem
-        if rule not in exclude:
+        job = "/".join(parts[1:])[: -len(".tsv")]
+        if rule not in exclude and (rule not in keep or job in keep[rule]):
             rows.append({"rule": rule, **read_benchmark(path)})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)

@@ -140,8 +140,11 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
         # no 1-d quadrature of its factors. Its control is the label minus the stationary P(1).
         p = sampler.stationary_p
         return Inversion(0, lambda u, upper: np.array([0.0, 1.0])[: len(u)], lambda y: y - p)
-    raise ConfigError(key, f"stream {stream!r} has a sampler with no inverse CDF ({type(sampler).__name__})",
-                      "iid")
+    # An input-dependent model (an `inputs` block) draws pairs (x, y) with y from a law given x: no such map.
+    raise ConfigError(key, f"stream {stream!r} ({type(sampler).__name__}) is not drawn from uniforms by an inverse "
+                      "CDF, which antithetic, sobol and control_variate need; the models with `inputs` draw such "
+                      "pairs (x, y), so they take no sampling plan (docs/sampling-plans.md)",
+                      "iid (the plans are supported for the scenarios without `inputs`)")
 
 
 @dataclass(frozen=True)

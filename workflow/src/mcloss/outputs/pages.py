@@ -24,14 +24,23 @@ def _figure_links(scenario: str, figures: Mapping[str, Sequence[str]]) -> str:
     return " (" + ", ".join(links) + ")" if links else ""
 
 
+def run_line(run: Mapping[str, str] | None) -> list[str]:
+    """The line naming the run and the config it ran (``run``: name, folder, hash, command; see
+    mcloss.pipeline.runs), with the command that regenerates it; none without ``run``."""
+    if not run:
+        return []
+    return [f"Run `{run['name']}`: the config it ran is `{run['folder']}/config.yaml` (hash {run['hash']}); "
+            f"regenerate it with `{run['command']}`.", ""]
+
+
 def summary_page(table: pd.DataFrame, claims: pd.DataFrame, seed: int, replicates: int,
-                 figures: Mapping[str, Sequence[tuple[str, str]]]) -> str:
+                 figures: Mapping[str, Sequence[tuple[str, str]]], run: Mapping[str, str] | None = None) -> str:
     """results/SUMMARY.md: verdict counts, one line per scenario, the claims and links to figures.
 
-    ``figures`` maps a scenario to (name, path relative to results/) pairs.
+    ``figures`` maps a scenario to (name, path relative to results/) pairs; ``run`` names the run (run_line).
     """
     scenarios = list(dict.fromkeys(table.scenario))
-    lines = ["# What this run found", "",
+    lines = ["# What this run found", "", *run_line(run),
              f"Seed {seed}, {replicates} replicates per scenario (a scenario or sweep may set its own); "
              f"{len(scenarios)} scenarios, {len(table)} scenario x quantity verdicts. Rules: "
              "`docs/verdicts.md`; details: [verdicts.md](verdicts.md), [claims.md](claims.md), "
@@ -83,7 +92,7 @@ def verdicts_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
     return "\n".join(head) + "\n" + to_markdown(shown) + "\n".join(reasons + rules)
 
 
-def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
+def claims_markdown(table: pd.DataFrame, seed: int, replicates: int, run: Mapping[str, str] | None = None) -> str:
     """results/claims.md: the claims table for people, verdicts first, then the rules and the numbers behind each.
 
     A row's numbers are those of the scenario that decided its verdict; every assigned scenario and its own
@@ -94,8 +103,11 @@ def claims_markdown(table: pd.DataFrame, seed: int, replicates: int) -> str:
         "# Claims of the source texts, checked",
         "",
         f"Seed {seed}, {replicates} replicates per scenario (a scenario or sweep may set its own). Regenerate with "
-        "`snakemake --cores N` "
-        "(this file is `results/claims.md`; the tidy version is `results/claims.csv`).",
+        f"`{run['command'] if run else 'snakemake --cores N'}` "
+        f"(this file is `{run['folder'] if run else 'results'}/claims.md`; the tidy version is "
+        f"`{run['folder'] if run else 'results'}/claims.csv`"
+        + (f"; the config of run `{run['name']}` is `{run['folder']}/config.yaml`, hash {run['hash']}" if run else "")
+        + ").",
         "",
         *legend(),
         "",
