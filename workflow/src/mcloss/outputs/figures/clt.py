@@ -42,7 +42,7 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
     """
     apply_style()
     quantities, same = shown(quantities, identities)
-    fig, axes = panels(len(quantities))
+    fig, axes = panels(len(quantities), height=2.8 + 0.6 * bool(same))  # room for the identity note
     grid = np.linspace(-CLT_RANGE, CLT_RANGE, 301)
     edges = np.linspace(-CLT_RANGE, CLT_RANGE, 31)
     width = edges[1] - edges[0]

@@ -39,7 +39,7 @@ def convergence_figure(summary: pd.DataFrame, convergence: pd.DataFrame, quantit
     """
     apply_style()
     quantities, same = shown(quantities, identities)
-    fig, axes = panels(len(quantities))
+    fig, axes = panels(len(quantities), height=2.8 + 0.6 * bool(same))  # room for the identity note
     for ax, q in zip(axes, quantities):
         rows = summary[summary.quantity == q.name].sort_values("n")
         rate = convergence[convergence.quantity == q.name].iloc[0]

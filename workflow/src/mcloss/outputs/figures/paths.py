@@ -29,7 +29,7 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
     """
     apply_style()
     quantities, same = shown(quantities, identities)
-    fig, axes = panels(len(quantities))
+    fig, axes = panels(len(quantities), height=2.8 + 0.6 * bool(same))  # room for the identity note
     n = sim.n.astype(float)
     for ax, q in zip(axes, quantities):
         est = sim.estimate[q.name][:paths]
@@ -48,7 +48,7 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             with np.errstate(invalid="ignore"):
                 q25, q75 = np.nanquantile(sim.estimate[q.name], [0.25, 0.75], axis=0)
             # Above the grid and the light background, with an edge and a hatch: visible in greyscale.
-            ax.fill_between(n, q25, q75, facecolor=LIGHT, edgecolor="0.25", hatch="////", lw=0.6, zorder=1.5,
+            ax.fill_between(n, q25, q75, facecolor=LIGHT, edgecolor="0.25", hatch="////", lw=0.6, zorder=1.6,
                             label=f"IQR of all {sim.estimate[q.name].shape[0]} replicates (no CLT funnel)")
         if np.isfinite(target):
             ax.axhline(target, color="black", lw=1.2, label="exact limit")
@@ -67,9 +67,10 @@ def paths_figure(sim: Simulation, summary: pd.DataFrame, quantities: Sequence[Qu
             ax.set_ylim(min(lo, centre) - pad, max(hi, centre) + pad)
         left = mark_exits(ax, n, est)
         log_n_axis(ax)
+        if left:   # under the axis, where no title or neighbouring label competes for the room
+            ax.set_xlabel(ax.get_xlabel() + f"\n{left} of {est.shape[0]} paths leave the range ▲▼")
         ax.set_ylabel(f"running estimate ({q.unit})")
-        note = f"\n{left} of {est.shape[0]} paths leave the range (▲ ▼ on the edge)" if left else ""
-        ax.set_title(quantity_title(q, same_as=same.get(q.name, ())) + note, fontsize=8)
+        ax.set_title(quantity_title(q, same_as=same.get(q.name, ())), fontsize=8)
     finish(fig, axes, title)
     return fig
 

@@ -83,7 +83,7 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
         ax.set_ylabel(f"RMSE ({q.unit})")
         ax.set_title(quantity_title(q), fontsize=8)
         # This panel's plans with its own slopes (the slopes differ between quantities), under the panel.
-        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6.5, frameon=False,
+        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=6.5, frameon=False,
                   title="RMSE (95% band), log-log slope [95% CI]", title_fontsize=6.5)
     exact = Line2D([], [], linestyle=EXACT_STYLE, color=GREY, lw=1.2,
                    path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")])

@@ -102,12 +102,12 @@ def _save_png(fig, path: Path, metadata: dict, bbox) -> None:
 PNG_OPTIMIZE = False
 
 
-def quantity_title(q: Quantity, width: int = 44, same_as: tuple[str, ...] = ()) -> str:
+def quantity_title(q: Quantity, width: int = 40, same_as: tuple[str, ...] = ()) -> str:
     """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line; ``same_as`` names
     the quantities equal to it on every batch (the right-hand sides of its identities), which get no panel."""
     name = q.name
     if same_as:
-        name += " = " + " = ".join(same_as) + "\n(identical on every batch: identities figure)"
+        name += " = " + " = ".join(same_as) + "\n(identical on every batch:\nsee the identities figure)"
     return name + "\n" + textwrap.fill(q.meaning, width, break_on_hyphens=False)
 
 
@@ -234,7 +234,10 @@ class LogLabels(ticker.Formatter):
 
     def format_ticks(self, values):
         values = [float(v) for v in values]
-        plain = all(PLAIN_RANGE[0] <= abs(v) <= PLAIN_RANGE[1] for v in values if v)
+        # Only the ticks in view decide (the locator also returns one beyond each end, never drawn).
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (-np.inf, np.inf)
+        shown = [v for v in values if v and lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)] or values
+        plain = all(PLAIN_RANGE[0] <= abs(v) <= PLAIN_RANGE[1] for v in shown if v)
         return [self._plain(v) if plain else self._power(v) for v in values]
 
     @staticmethod
