@@ -158,10 +158,10 @@ _SCENARIO_TITLE = re.compile(r"^(?P<head>[\w.-]+): (?P<body>.*?)\s+(?P<tail>\(R 
 
 
 def title_lines(title: str, width_in: float, fontsize: float) -> list[str]:
-    """``title`` in lines of a figure ``width_in`` inches wide at ``fontsize`` pt (about 15 characters of 9 pt
-    text per inch). A scenario's title "name: description  (R = ..., seed ...)" puts the name and R on the first
-    line and the (shortened) description below it."""
-    width = max(int(15 * 9 / fontsize * width_in), 20)
+    """``title`` in lines of a figure ``width_in`` inches wide at ``fontsize`` pt (13.5 characters of 9 pt text
+    per inch: 15 on average, less with wide glyphs). A scenario's title "name: description  (R = ..., seed ...)"
+    puts the name and R on the first line and the (shortened) description below it."""
+    width = max(int(13.5 * 9 / fontsize * width_in), 20)
     match = _SCENARIO_TITLE.match(title.strip())
     if match:
         parts = [f"{match['head']} {match['tail']}", short_description(match["body"])]
