@@ -1,5 +1,6 @@
 """Formatting, tables, the paper table and overview figure, the report pages and the figure fixes (issue #15)."""
 
+import dataclasses
 import itertools
 
 import matplotlib.text
@@ -478,3 +479,111 @@ def test_long_table_is_a_longtable_across_pages(tmp_path):
     code, log, pages = compile_tex(path, tmp_path / "build")
     assert code == 0, log
     assert pages >= 2 and "Overfull \\hbox" not in log
+
+
+@pytest.fixture(scope="module")
+def bce_run():
+    """A tiny run of a scenario with identities (bce = ce2 = bce_binomial on every batch)."""
+    from mcloss.estimands import build
+    from mcloss.evidence import summarise
+    from mcloss.judge.convergence import convergence_table
+    from mcloss.simulate.engine import simulate
+
+    estimand = build({"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}},
+                     "scenarios.bce")
+    sim = simulate(estimand, np.array([2, 10, 100, 1000]), range(30), seed=5, scenario_key=12)
+    exact = estimand.exact()
+    summary = summarise.summary_table("bce", estimand.name, sim, estimand.quantities, exact)
+    convergence = convergence_table("bce", sim, estimand.quantities, exact, 10, 20, 3, 12)
+    return estimand, sim, summary, convergence, exact, f"bce: {estimand.describe()}  (R = 30 replicates, seed 5)"
+
+
+def _panel_names(fig):
+    return [ax.get_title().split("\n")[0] for ax in fig.axes if ax.get_visible() and ax.get_title()]
+
+
+@pytest.mark.parametrize("name", ["convergence", "paths", "clt", "zip"])
+def test_an_identitys_right_hand_side_gets_no_panel(bce_run, name):
+    from mcloss.outputs.figures.zipplot import zip_figure
+
+    estimand, sim, summary, convergence, exact, title = bce_run
+    idents = estimand.identities
+    rights = {i.right for i in idents}
+    assert rights == {"ce2", "bce_binomial"}
+    q = estimand.quantities
+    fig = {"convergence": lambda: convergence_figure(summary, convergence, q, title, sim, idents),
+           "paths": lambda: paths_figure(sim, summary, q, exact, 5, title, identities=idents),
+           "clt": lambda: clt_figure(sim, convergence, q, exact, title, identities=idents),
+           "zip": lambda: zip_figure(sim, q, exact, estimand.asymptotic_variance(), title, idents)}[name]()
+    if name == "zip":
+        labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert "bce = ce2 = bce_binomial" in labels
+        assert not any(label in rights for label in labels)
+    else:
+        names = _panel_names(fig)
+        assert names[0] == "bce = ce2 = bce_binomial"
+        assert "identities figure" in fig.axes[0].get_title()
+        # One panel per quantity that is no identity's right-hand side, and none for ce2 or bce_binomial.
+        assert len(names) == len(q) - 2 and not any(n.split(" ")[0] in rights for n in names)
+    assert text_overlaps(fig) == []
+    plt_close(fig)
+
+
+def plt_close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_paths_that_leave_the_range_are_marked_on_the_edge_with_a_count(small_run):
+    from mcloss.outputs.figures.paths import exits
+
+    estimand, sim, summary, convergence, exact, title = small_run
+    estimate = {k: v.copy() for k, v in sim.estimate.items()}
+    sim_copy = dataclasses.replace(sim, estimate=estimate)
+    estimate["bce"][0, 2] = exact["bce"] + 1e6     # far above at n = 100, back afterwards
+    estimate["bce"][1, 1] = exact["bce"] - 1e6     # far below at n = 10
+    fig = paths_figure(sim_copy, summary, estimand.quantities, exact, 40, title)
+    ax = fig.axes[[q.name for q in estimand.quantities].index("bce")]
+    low, high = ax.get_ylim()
+    rows = estimate["bce"][:40]
+    leaving = [i for i, row in enumerate(rows) if np.any((row > high) | (row < low))]
+    assert {0, 1} <= set(leaving)
+    assert f"{len(leaving)} of 40 paths leave the range" in ax.get_xlabel()
+    assert len(exits(sim.n.astype(float), rows, low, high)) == len(leaving)
+    up = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    down = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    assert up and down
+    # On the edge, where each marked path first leaves, and not clipped away.
+    assert np.allclose(up[0].get_ydata(), high) and not up[0].get_clip_on()
+    assert 100.0 in up[0].get_xdata() and 10.0 in down[0].get_xdata()
+    assert np.allclose(down[0].get_ydata(), low)
+    plt_close(fig)
+
+
+def test_the_iqr_band_of_the_paths_is_visible_above_the_background(small_run):
+    estimand, sim, summary, convergence, exact, title = small_run
+    fig = paths_figure(sim, summary, estimand.quantities, exact, 5, title, no_variance=["bce"])
+    ax = fig.axes[0]
+    band = [c for c in ax.collections if "IQR" in str(c.get_label())]
+    assert len(band) == 1
+    (band,) = band
+    # Above the grid (drawn at the axis' zorder), below the paths, with a dark edge and a hatch.
+    assert ax.xaxis.get_zorder() < band.get_zorder() < 2.0
+    assert band.get_hatch() and band.get_edgecolor()[0][:3].mean() < 0.5
+    plt_close(fig)
+
+
+def test_clt_figure_has_no_empty_framed_axes(small_run):
+    estimand, sim, summary, convergence, exact, title = small_run
+    no_clt = ["bce", "e_real"]
+    fig = clt_figure(sim, convergence, estimand.quantities, exact, title, no_clt)
+    framed = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(framed) == len(estimand.quantities) - len(no_clt)
+    for ax in framed:
+        assert ax.patches and any(line.get_xydata().size for line in ax.get_lines())
+    notes = [ax for ax in fig.axes if ax.get_visible() and not ax.axison]
+    assert [ax.get_title().split("\n")[0] for ax in notes] == no_clt
+    assert all("no CLT standardisation" in ax.texts[0].get_text() for ax in notes)
+    assert text_overlaps(fig) == []
+    plt_close(fig)

@@ -31,13 +31,15 @@ provenance = record(scenario=w.scenario, spec=p.spec, seed=p.seed, replicates=p.
 no_clt = [q for q, info in read_analysis(inp.exact).items() if no_variance(info)]
 # Each figure is drawn, written and closed before the next: one open figure at a time.
 figures = {
-    "convergence": lambda: convergence_figure(summary, convergence, estimand.quantities, title, sim),
+    "convergence": lambda: convergence_figure(summary, convergence, estimand.quantities, title, sim,
+                                              estimand.identities),
     "paths": lambda: paths_figure(sim, summary, estimand.quantities, limits, p.analysis["paths"], title, variances,
-                                  no_clt),
-    "clt": lambda: clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt),
+                                  no_clt, estimand.identities),
+    "clt": lambda: clt_figure(sim, convergence, estimand.quantities, limits, title, no_clt, estimand.identities),
     "zip": lambda: zipplot.zip_figure(
         sim, estimand.quantities, limits, variances,
-        f"{w.scenario}: zip plots of the 95% CLT interval (R = {sim.replicates.size} replicates, seed {p.seed})"),
+        f"{w.scenario}: zip plots of the 95% CLT interval (R = {sim.replicates.size} replicates, seed {p.seed})",
+        estimand.identities),
 }
 if "identities_pdf" in out.keys():
     figures["identities"] = lambda: identity_figure(sim, estimand.identities, limits, p.analysis["paths"], title,

@@ -17,7 +17,7 @@ from mcloss.evidence.coverage import describe_coverage
 from mcloss.evidence.summarise import Z95
 from mcloss.simulate.engine import Simulation
 
-from .style import GREY, LIGHT, apply_style, finish, panels, quantity_title
+from .style import GREY, LIGHT, apply_style, finish, panels, quantity_title, shown
 
 #: The CLT histogram's range in standard errors; values beyond it are counted in two marked overflow bins.
 CLT_RANGE = 4.5
@@ -31,29 +31,29 @@ def overflow_counts(z: np.ndarray, limit: float = CLT_RANGE) -> tuple[int, int]:
 
 
 def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[Quantity], exact: dict, title: str,
-               no_variance: Sequence[str] = ()):
+               no_variance: Sequence[str] = (), identities: Sequence = ()):
     """Standardised errors (estimate - exact) / se at the largest n against the N(0, 1) density.
 
     Bars inside +-CLT_RANGE are densities over all R finite values; values beyond are
     not clipped into the edge bins but counted in two hatched overflow bins outside
     the range, labelled with their counts (bar area = their share, like the others).
-    Quantities in ``no_variance`` have no CLT to compare with: their panel says so instead.
+    Quantities in ``no_variance`` have no CLT to compare with: their place holds a note and no axes (frame,
+    ticks and labels would frame an empty plot).
     """
     apply_style()
-    fig, axes = panels(len(quantities))
+    quantities, same = shown(quantities, identities)
+    fig, axes = panels(len(quantities), height=2.8 + 0.6 * bool(same))  # room for the identity note
     grid = np.linspace(-CLT_RANGE, CLT_RANGE, 301)
     edges = np.linspace(-CLT_RANGE, CLT_RANGE, 31)
     width = edges[1] - edges[0]
     gap, flow = 0.3, 0.9
     for ax, q in zip(axes, quantities):
         if q.name in no_variance:
+            # No frame, ticks or axis labels: there is nothing to measure on them, only the note.
+            ax.set_axis_off()
             ax.text(0.5, 0.5, "no finite variance or no limit:\nno CLT standardisation\n(see the paths figure)",
                     transform=ax.transAxes, ha="center", va="center", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
-            ax.set_ylabel("density")
-            ax.set_title(quantity_title(q), fontsize=8)
+            ax.set_title(quantity_title(q, same_as=same.get(q.name, ())), fontsize=8)
             continue
         target = float(exact[q.name])
         est, se = sim.estimate[q.name][:, -1], sim.se[q.name][:, -1]
@@ -93,6 +93,6 @@ def clt_figure(sim: Simulation, convergence: pd.DataFrame, quantities: Sequence[
         note = describe_coverage(rate.coverage, rate.replicates, target)
         ax.set_xlabel(rf"$(\hat\theta_n - \theta)\,/\,\widehat{{se}}_n$ at $n = {int(sim.n[-1]):,}$")
         ax.set_ylabel("density")
-        ax.set_title(quantity_title(q) + "\n" + note, fontsize=8)
+        ax.set_title(quantity_title(q, same_as=same.get(q.name, ())) + "\n" + note, fontsize=8)
     finish(fig, axes, title)
     return fig

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from mcloss.estimands import Quantity  # noqa: E402
 from mcloss.simulate.engine import Simulation  # noqa: E402
 
-from .style import GREY, apply_style, wrap_title  # noqa: E402
+from .style import GREY, apply_style, log_n_axis, log_ticks, log_y_axis, set_title  # noqa: E402
 
 
 def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title: str,
@@ -44,6 +44,7 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
         if np.isfinite(target):
             top.axhline(target, color="black", lw=1.0, label="exact limit")
         top.set_xscale("log")
+        log_ticks(top.xaxis)
         top.set_ylabel(f"running estimate ({units})")
         top.set_title(f"{ident.left} vs {ident.right}\n" + textwrap.fill(ident.meaning, 48), fontsize=8)
         top.legend(fontsize=7, frameon=False, loc="upper right")
@@ -58,13 +59,12 @@ def identity_figure(sim: Simulation, identities, exact: dict, paths: int, title:
             bottom.plot(n[exact_zero], np.full(exact_zero.sum(), floor), "v", mfc="white", mec="black", ms=3.5,
                         label=f"exactly 0 (drawn at {floor:g})")
         bottom.axhline(ident.tolerance, color="black", ls="--", lw=0.9, label=f"tolerance {ident.tolerance:g}")
-        bottom.set_yscale("log")
+        log_y_axis(bottom)
         top_dev = float(np.nanmax(dev)) * 10 if np.isfinite(dev).any() else 1
         bottom.set_ylim(floor / 2, max(ident.tolerance * 100, top_dev))
-        bottom.set_xscale("log")
-        bottom.set_xlabel("batch size $n$ (samples)")
+        log_n_axis(bottom)
         # A ratio of two quantities in the same unit: dimensionless, so no unit on this axis.
         bottom.set_ylabel(f"|difference| / max(1, |{ident.left}|)\nper batch")
         bottom.legend(fontsize=7, frameon=True, framealpha=0.9, edgecolor="none", loc="center right")
-    fig.suptitle(wrap_title(title, fig), fontsize=9)
+    set_title(fig, title)
     return fig

@@ -4,9 +4,10 @@ Per quantity one log-log panel: each plan's RMSE at every n with its 95% Monte
 Carlo band (RMSE +- 1.96 MCSE), its fitted slope with the bootstrap 95% CI (from
 convergence.csv), and, where the plan has one, the exact line sqrt(V_plan / n)
 with V_plan = lim n Var of the quantity under the plan (computed by quadrature,
-mcloss.laws.plan_exact; iid: the estimand's own). Scrambled Sobol' has no such line:
-its n Var tends to 0. Plans differ by grey level, line style and marker, so the
-figure reads in greyscale.
+mcloss.laws.plan_exact; iid: the estimand's own), drawn on top of the data with a white
+halo so no data line hides it. Scrambled Sobol' has no such line: its n Var tends to 0.
+Plans differ by grey level, line style and marker (filled or open), so the figure reads
+in greyscale; each panel has its own legend under it with that panel's slopes.
 """
 
 from __future__ import annotations
@@ -16,15 +17,22 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
 
 from mcloss.estimands import Quantity
 from mcloss.evidence.summarise import Z95
 
-from .style import GREY, apply_style, log_n_axis, panels, quantity_title
+from .style import GREY, apply_style, log_n_axis, log_y_axis, panels, quantity_title, set_title
 
 _ORDER = ("iid", "antithetic", "control_variate", "sobol")
-_STYLE = {"iid": ("black", "-", "o"), "antithetic": ("0.35", "--", "s"),
-          "control_variate": ("0.55", "-.", "^"), "sobol": ("0.2", ":", "D")}
+#: Grey, line style, marker and whether it is filled, per plan: any two differ in line style and in marker.
+_STYLE = {"iid": ("black", "-", "o", True), "antithetic": ("0.3", "--", "s", False),
+          "control_variate": ("0.5", "-.", "^", True), "sobol": ("0.2", ":", "D", False)}
+_OTHER = [("black", (0, (5, 1, 1, 1, 1, 1)), "v", False), ("0.4", (0, (3, 2)), "P", True)]
+#: Drawing order: bands, then data, then the exact lines on top (with a white halo).
+BAND_Z, DATA_Z, EXACT_Z = 1.0, 2.0, 3.0
+EXACT_STYLE = (0, (1, 1.2))
 
 
 def exact_plan_variances(path) -> dict[str, float]:
@@ -44,10 +52,13 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
     apply_style()
     fig, axes = panels(len(quantities), height=3.4, width=3.6)
     points = sorted(plans, key=lambda s: (_ORDER.index(plans[s]) if plans[s] in _ORDER else 99, s))
+    unknown = sorted({plans[p] for p in points} - set(_STYLE))
+    styles = {**_STYLE, **{plan: _OTHER[i % len(_OTHER)] for i, plan in enumerate(unknown)}}
     for ax, q in zip(axes, quantities):
+        handles, names = [], []
         for point in points:
             plan = plans[point]
-            color, style, marker = _STYLE.get(plan, ("black", "-", "x"))
+            color, style, marker, filled = styles[plan]
             rows = summary[(summary.scenario == point) & (summary.quantity == q.name)].sort_values("n")
             rate = convergence[(convergence.scenario == point) & (convergence.quantity == q.name)]
             n = rows.n.to_numpy(dtype=float)
@@ -58,17 +69,25 @@ def plans_figure(summary: pd.DataFrame, convergence: pd.DataFrame, variances: Ma
                 r = rate.iloc[0]
                 label += f": slope {r.slope:.2f} [{r.slope_ci_low:.2f}, {r.slope_ci_high:.2f}]"
             ax.fill_between(n[ok], np.clip(y - Z95 * err, y * 1e-3, None)[ok], (y + Z95 * err)[ok], color=color,
-                            alpha=0.18, lw=0)
-            ax.plot(n[ok], y[ok], linestyle=style, marker=marker, color=color, ms=2.5, lw=1.0, label=label)
+                            alpha=0.18, lw=0, zorder=BAND_Z)
+            (line,) = ax.plot(n[ok], y[ok], linestyle=style, marker=marker, color=color, ms=3.5, lw=1.0,
+                              mfc=color if filled else "white", mec=color, mew=0.8, zorder=DATA_Z)
+            handles.append(line)
+            names.append(label)
             v = variances.get(point, {}).get(q.name, float("nan"))
             if np.isfinite(v) and v > 0 and ok.any():
-                ax.plot(n[ok], np.sqrt(v / n[ok]), linestyle=(0, (1, 1)), color=color, lw=0.8)
-        ax.plot([], [], linestyle=(0, (1, 1)), color=GREY, lw=0.8, label=r"exact $\sqrt{V_{plan}/n}$")
-        ax.set_yscale("log")
+                ax.plot(n[ok], np.sqrt(v / n[ok]), linestyle=EXACT_STYLE, color=color, lw=1.2, zorder=EXACT_Z,
+                        gid="exact", path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")])
+        log_y_axis(ax)
         log_n_axis(ax)
         ax.set_ylabel(f"RMSE ({q.unit})")
         ax.set_title(quantity_title(q), fontsize=8)
-    handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=7, frameon=False)
-    fig.suptitle(title, fontsize=9)
+        # This panel's plans with its own slopes (the slopes differ between quantities), under the panel.
+        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=6.5, frameon=False,
+                  title="RMSE (95% band), log-log slope [95% CI]", title_fontsize=6.5)
+    exact = Line2D([], [], linestyle=EXACT_STYLE, color=GREY, lw=1.2,
+                   path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")])
+    fig.legend([exact], [r"exact $\sqrt{V_{plan}/n}$ of each plan (its own grey, on top)"], loc="outside lower center",
+               fontsize=7, frameon=False)
+    set_title(fig, title)
     return fig

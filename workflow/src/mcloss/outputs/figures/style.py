@@ -10,6 +10,7 @@ carrying the config values, seed and package versions in its metadata.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from pathlib import Path
 
@@ -19,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 from mcloss.estimands import Quantity  # noqa: E402
 from mcloss.outputs.provenance import as_text  # noqa: E402
@@ -92,18 +94,98 @@ def _save_png(fig, path: Path, metadata: dict, bbox) -> None:
     info = PngImagePlugin.PngInfo()
     for key, value in metadata.items():
         info.add_text(key, value)
-    flat.convert("L").save(path, optimize=True, pnginfo=info)
+    # Not PIL's ``optimize`` (several times the encoding time for a few per cent of size; benchmarks/figures.py).
+    flat.convert("L").save(path, optimize=PNG_OPTIMIZE, pnginfo=info)
 
 
-def quantity_title(q: Quantity, width: int = 44) -> str:
-    """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line."""
-    return q.name + "\n" + textwrap.fill(q.meaning, width, break_on_hyphens=False)
+#: PIL's ``optimize`` for the PNGs (off: see ``_save_png``; benchmarks/figures.py --old turns it back on).
+PNG_OPTIMIZE = False
+
+
+def quantity_title(q: Quantity, width: int = 40, same_as: tuple[str, ...] = ()) -> str:
+    """The quantity's name and its meaning, wrapped (not cut) to ``width`` characters per line; ``same_as`` names
+    the quantities equal to it on every batch (the right-hand sides of its identities), which get no panel."""
+    name = q.name
+    if same_as:
+        name += " = " + " = ".join(same_as) + "\n(identical on every batch:\nsee the identities figure)"
+    return name + "\n" + textwrap.fill(q.meaning, width, break_on_hyphens=False)
+
+
+def shown(quantities, identities=()) -> tuple[list, dict[str, tuple[str, ...]]]:
+    """The quantities that get a panel (no right-hand side of an identity: it is equal to its left-hand side on
+    every batch) and, for each left-hand side drawn, the names of the quantities it stands for."""
+    right = {i.right: i.left for i in identities}
+    names = {q.name for q in quantities}
+
+    def root(name: str) -> str:
+        seen = set()
+        while name in right and right[name] in names and name not in seen:
+            seen.add(name)
+            name = right[name]
+        return name
+
+    kept = [q for q in quantities if root(q.name) == q.name]
+    same = {q.name: tuple(r for r in (x.name for x in quantities) if r != q.name and root(r) == q.name)
+            for q in kept}
+    return kept, {k: v for k, v in same.items() if v}
+
+
+#: The law families written out by the config and their short forms for titles (loc/scale as in scipy).
+_SHORT = [(re.compile(r"\bnorm\(loc=([^,()]+), scale=1\)"), r"N(\1, 1)"),
+          (re.compile(r"\bnorm\(loc=([^,()]+), scale=([^,()]+)\)"), r"N(\1, \2^2)"),
+          (re.compile(r"\bcauchy\(loc=([^,()]+), scale=([^,()]+)\)"), r"Cauchy(\1, \2)"),
+          (re.compile(r"\bt\(df=([^,()]+), loc=0, scale=1\)"), r"t_\1"),
+          (re.compile(r"\bgamma\(a=([^,()]+), scale=([^,()]+)\)"), r"Gamma(shape \1, scale \2)")]
+
+
+def short_description(text: str) -> str:
+    """``text`` with the config's scipy-style laws in the usual short forms: norm(loc=0, scale=1) -> N(0, 1)
+    (mean, variance), norm(loc=0, scale=0.5) -> N(0, 0.5^2), uniform(loc=a, scale=b) -> U(a, a+b), ..."""
+    for pattern, short in _SHORT:
+        text = pattern.sub(short, text)
+
+    def uniform(match) -> str:
+        low, scale = float(match.group(1)), float(match.group(2))
+        return f"U({low:g}, {low + scale:g})"
+
+    return re.sub(r"\buniform\(loc=([-\d.e]+), scale=([-\d.e]+)\)", uniform, text)
+
+
+#: Most lines a figure title may take; its font shrinks (down to TITLE_SIZES[-1]) before a fourth line is used.
+TITLE_LINES = 3
+TITLE_SIZES = (9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
+_SCENARIO_TITLE = re.compile(r"^(?P<head>[\w.-]+): (?P<body>.*?)\s+(?P<tail>\(R = [^()]*\))$", re.S)
+
+
+def title_lines(title: str, width_in: float, fontsize: float) -> list[str]:
+    """``title`` in lines of a figure ``width_in`` inches wide at ``fontsize`` pt (13.5 characters of 9 pt text
+    per inch: 15 on average, less with wide glyphs). A scenario's title "name: description  (R = ..., seed ...)"
+    puts the name and R on the first line and the (shortened) description below it."""
+    width = max(int(13.5 * 9 / fontsize * width_in), 20)
+    match = _SCENARIO_TITLE.match(title.strip())
+    if match:
+        parts = [f"{match['head']} {match['tail']}", short_description(match["body"])]
+    else:
+        parts = [short_description(line) for line in title.splitlines()]
+    return [wrapped for part in parts for wrapped in (textwrap.wrap(part, width, break_on_hyphens=False) or [""])]
+
+
+def set_title(fig, title: str, fontsize: float = 9.0) -> tuple[str, float]:
+    """The figure's title in at most TITLE_LINES lines (the largest font up to ``fontsize`` that allows it; never
+    cut); returns the text and font size used."""
+    sizes = [size for size in TITLE_SIZES if size <= fontsize] or [fontsize]
+    for size in sizes:
+        lines = title_lines(title, fig.get_figwidth(), size)
+        if len(lines) <= TITLE_LINES:
+            break
+    text = "\n".join(lines)
+    fig.suptitle(text, fontsize=size)
+    return text, size
 
 
 def wrap_title(title: str, fig) -> str:
-    """``title`` wrapped to the figure's width (about 15 characters of 9 pt text per inch), each line kept."""
-    width = int(15 * fig.get_figwidth())
-    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
+    """``title`` wrapped to the figure's width as ``set_title`` would at 9 pt (each line kept)."""
+    return "\n".join(title_lines(title, fig.get_figwidth(), 9.0))
 
 
 def finish(fig, axes, title: str) -> None:
@@ -117,13 +199,81 @@ def finish(fig, axes, title: str) -> None:
     if labels:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=8,
                    frameon=False)
-    fig.suptitle(wrap_title(title, fig), fontsize=9)
+    set_title(fig, title)
+
+
+#: Minor ticks of a log axis: at 2 and 5 times each power of ten, unlabelled (benchmarks/figures.py --old: all).
+MINOR_SUBS: tuple[float, ...] | str = (2.0, 5.0)
+#: A log axis whose major ticks all lie in this range is labelled in plain numbers (0.01, 1, 1000), else in
+#: powers of ten; never a mixture.
+PLAIN_RANGE = (1e-3, 1e4)
+
+
+class _Majors(ticker.LogLocator):
+    """Powers of ten; where the view holds fewer than two, 1, 2 and 5 times them (so every axis has labels)."""
+
+    def __init__(self):
+        super().__init__(base=10.0, subs=(1.0,))
+
+    def tick_values(self, vmin, vmax):
+        self._subs = np.array([1.0])
+        values = super().tick_values(vmin, vmax)
+        lo, hi = sorted((vmin, vmax))
+        if np.sum((values >= lo * (1 - 1e-9)) & (values <= hi * (1 + 1e-9))) < 2:
+            self._subs = np.array([1.0, 2.0, 5.0])
+            values = super().tick_values(vmin, vmax)
+        return values
+
+
+class LogLabels(ticker.Formatter):
+    """One format for all labels of a log axis: plain numbers where every tick lies in PLAIN_RANGE, else
+    m x 10^k in mathtext (m = 1 written as 10^k)."""
+
+    def __call__(self, x, pos=None):
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values):
+        values = [float(v) for v in values]
+        # Only the ticks in view decide (the locator also returns one beyond each end, never drawn).
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (-np.inf, np.inf)
+        shown = [v for v in values if v and lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)] or values
+        plain = all(PLAIN_RANGE[0] <= abs(v) <= PLAIN_RANGE[1] for v in shown if v)
+        return [self._plain(v) if plain else self._power(v) for v in values]
+
+    @staticmethod
+    def _plain(v: float) -> str:
+        return f"{v:.6f}".rstrip("0").rstrip(".") if abs(v) < 1 else f"{v:.0f}"
+
+    @staticmethod
+    def _power(v: float) -> str:
+        if v <= 0:
+            return f"{v:g}"
+        k = math.floor(math.log10(v) + 1e-9)
+        m = round(v / 10.0 ** k, 6)
+        return rf"$10^{{{k}}}$" if m == 1 else rf"${m:g}\times10^{{{k}}}$"
+
+
+def log_ticks(axis) -> None:
+    """Majors at powers of ten (1, 2, 5 on a short range) labelled by LogLabels, minors at MINOR_SUBS unlabelled."""
+    if MINOR_SUBS == "auto":   # matplotlib's own (benchmarks/figures.py --old)
+        return
+    axis.set_major_locator(_Majors())
+    axis.set_major_formatter(LogLabels())
+    axis.set_minor_locator(ticker.LogLocator(base=10.0, subs=MINOR_SUBS, numticks=12))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def log_n_axis(ax) -> None:
     """A log-scaled x axis labelled as the batch size n."""
     ax.set_xscale("log")
+    log_ticks(ax.xaxis)
     ax.set_xlabel("batch size $n$ (samples)")
+
+
+def log_y_axis(ax) -> None:
+    """A log-scaled y axis with the ticks of ``log_ticks``."""
+    ax.set_yscale("log")
+    log_ticks(ax.yaxis)
 
 
 #: Corners of a panel tried for an annotation, in order of preference (axes coordinates and alignment).

@@ -32,6 +32,8 @@ from mcloss.evidence.coverage import (
 from mcloss.evidence.summarise import Z95  # noqa: E402
 from mcloss.simulate.engine import Simulation  # noqa: E402
 
+from .style import set_title, shown  # noqa: E402
+
 COVERS, MISSES = "0.7", "black"
 
 
@@ -75,12 +77,14 @@ def draw(ax, data: Mapping[str, np.ndarray], unit: str, n: int) -> None:
 
 
 def zip_figure(sim: Simulation, quantities: Sequence[Quantity], exact: Mapping[str, float],
-               variances: Mapping[str, float], title: str):
+               variances: Mapping[str, float], title: str, identities: Sequence = ()):
     """Zip plots at a small n and at the largest n, one row per quantity with a finite-variance limit.
 
     Quantities without one are named in a note with the reason; if none has one, the
-    figure is that note alone ("not applicable").
+    figure is that note alone ("not applicable"). The right-hand side of an identity (``identities``) gets no
+    row: its left-hand side's label names it.
     """
+    quantities, same = shown(quantities, identities)
     judged = [q for q in quantities if exclusion_reason(float(exact[q.name]), float(variances.get(q.name, np.nan)))
               is None]
     skipped = [f"{q.name}: {exclusion_reason(float(exact[q.name]), float(variances.get(q.name, np.nan)))}"
@@ -98,10 +102,11 @@ def zip_figure(sim: Simulation, quantities: Sequence[Quantity], exact: Mapping[s
         for ax, n in zip(row, sizes):
             k = int(np.searchsorted(sim.n, n))
             draw(ax, zip_data(sim.estimate[q.name][:, k], sim.se[q.name][:, k], float(exact[q.name])), q.unit, n)
-            ax.text(0.02, 0.02, q.name, transform=ax.transAxes, fontsize=8, va="bottom")
+            ax.text(0.02, 0.02, " = ".join((q.name, *same.get(q.name, ()))), transform=ax.transAxes, fontsize=8,
+                    va="bottom")
     if judged:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
     note = ("\nnot drawn: " + "; ".join(skipped)) if skipped and judged else ""
-    fig.suptitle(title + note, fontsize=8)
+    set_title(fig, title + note, fontsize=8)
     return fig
