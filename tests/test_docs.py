@@ -52,6 +52,9 @@ EQUIVALENT = {
     ".venv/bin/python benchmarks/run.py": (
         ".venv/bin/python benchmarks/run.py --rounds 1 --replicates 1 --peak-n 100000",
         "the same benchmark, 1 round of 1 replicate and one peak-memory job instead of 9 rounds and 4 jobs"),
+    ".venv/bin/python benchmarks/fitted.py": (
+        ".venv/bin/python benchmarks/fitted.py --n-max 10000 --replicates 1 --rounds 1",
+        "the same benchmark at n_max = 10^4 with 1 round of 1 replicate, instead of up to 10^6 with 3 rounds of 3"),
     ".venv/bin/snakemake --report results/report.html": (
         ".venv/bin/snakemake --report results/report.html --configfile configs/quick.yaml "
         "--replace-workflow-config",

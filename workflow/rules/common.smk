@@ -454,3 +454,9 @@ for _sweep in SWEEPS.values():
             "allowed: sweep names that differ in more than _ . -"
         )
     _names[_name] = _sweep.name
+
+
+def paper_point(sweep, point):
+    """A sweep point as the paper table's sweep block reads it (mcloss.outputs.paper.select_sweeps)."""
+    values = dict(point.values)
+    return {"scenario": point.name, "x": values[sweep.x], "values": values}

@@ -20,18 +20,13 @@ except ConfigError as err:
 PAPER_SCENARIOS = [s for s in SCENARIOS if s not in SWEEP_OF]
 
 
-def _paper_point(sweep, point):
-    values = dict(point.values)
-    return {"scenario": point.name, "x": values[sweep.x], "values": values}
-
-
 PAPER_SWEEPS = [
     {
         "name": name,
         "scenario": sweep.scenario,
         "x": sweep.x,
         "quantities": list(sweep.quantities or []) or None,
-        "points": [_paper_point(sweep, p) for p in sweep.points],
+        "points": [paper_point(sweep, p) for p in sweep.points],
     }
     for name, sweep in SWEEPS.items()
     if sweep.x not in mcloss.pipeline.sweeps.CATEGORICAL_X

@@ -5,7 +5,8 @@ its error and its rate, one column per quantity; and which quantities it draws. 
 What a point shows follows its verdict (results/verdicts.csv, the same rules as the paper table):
 
 - a finite variance (``converges at n^-1/2``, ``converges elsewhere``): the mean estimate at the largest n with
-  its 95% CI (filled marker); only these points count in "k of m 95% CIs cover the exact value";
+  its 95% CI (filled marker); only these points count in "k of m 95% CIs cover the exact value" (plus the
+  estimand's declared O(1/n) term b/n where it has one, e.g. a fitted model's test risk: a grey bar marks it);
 - ``converges, slower than n^-1/2`` (finite mean, infinite variance) and ``inconclusive``: the median across
   replicates with an IQR bar (open marker; grey for inconclusive): no CI exists;
 - ``no limit``, ``random limit``: nothing at its runaway value, a cross on the axis and the regime shaded;
@@ -67,15 +68,23 @@ def point_kind(verdict: str, ci_low: float, ci_high: float) -> str | None:
     return "unsure"  # inconclusive, or a finite-variance verdict without an interval
 
 
+def declared(rows: pd.DataFrame) -> np.ndarray:
+    """The estimand's declared O(1/n) term at the largest n, b/n (0 where none is declared): the estimate's mean
+    there is exact + b/n (e.g. a fitted model's test risk, R* + tr(J^-1 K)/(2n)), as the verdicts read it."""
+    bias = rows["declared_bias"].to_numpy(float) if "declared_bias" in rows else np.zeros(len(rows))
+    return np.where(np.isfinite(bias), bias, 0.0)
+
+
 def covers(rows: pd.DataFrame) -> np.ndarray:
-    """Whether each 95% CI [ci_low, ci_high] holds the exact value, allowing rounding (1e-12 relative).
+    """Whether each 95% CI [ci_low, ci_high] holds the exact value plus its declared O(1/n) term, allowing
+    rounding (1e-12 relative).
 
     The allowance matters only where an estimate has no randomness (e.g. D* = 1/2
     when p_g = p_data): its CI has width 0 and it equals the limit up to rounding.
     """
-    tol = 1e-12 * np.maximum(1.0, np.abs(rows.exact.to_numpy()))
-    return ((rows.ci_low.to_numpy() - tol <= rows.exact.to_numpy())
-            & (rows.exact.to_numpy() <= rows.ci_high.to_numpy() + tol))
+    target = rows.exact.to_numpy(float) + declared(rows)
+    tol = 1e-12 * np.maximum(1.0, np.abs(target))
+    return (rows.ci_low.to_numpy() - tol <= target) & (target <= rows.ci_high.to_numpy() + tol)
 
 
 def coverage_count(rows: pd.DataFrame) -> tuple[int, int]:
@@ -157,6 +166,12 @@ def _draw_points(top, mid, rows: pd.DataFrame, x: str, marker: str, shift) -> se
         top.errorbar([xv], [value], yerr=err, **style)
         if np.isfinite(r["exact"]):
             mid.errorbar([shift(xv)], [value - r["exact"]], yerr=err, **style)
+            bias = float(r.get("declared_bias", 0.0))
+            if np.isfinite(bias) and bias != 0.0:
+                # Where the mean is exact + b/n at this n (a declared first-order term), that is what a CI
+                # should cover: a short bar marks it.
+                mid.plot([shift(xv)], [bias], marker="_", ms=12, mew=1.6, color=GREY, ls="none", zorder=5)
+                drawn.add("declared")
         drawn.add(kind)
     return drawn
 
@@ -281,7 +296,8 @@ def sweep_figure(convergence: pd.DataFrame, curve: pd.DataFrame, x: str, series_
         bottom.axhline(-0.5, color="black", ls="--", lw=0.8, zorder=1)
         bottom.axhline(0.0, color=GREY, lw=0.8, zorder=1)
         others = len(conv_q) - total
-        counted = f"{inside} of {total} 95% CIs cover the exact value" if total else "no point has a CI"
+        counted = (f"{inside} of {total} 95% CIs cover the exact value"
+                   + (" (+ its declared b/n)" if "declared" in kinds else "") if total else "no point has a CI")
         mid.set_title(counted + (f"\n{others} point{'s' * (others > 1)} without a finite variance: no CI"
                                  if others else ""), fontsize=7, loc="left", pad=3)
         top.set_title(quantity_title(q), fontsize=8)
@@ -297,6 +313,9 @@ def sweep_figure(convergence: pd.DataFrame, curve: pd.DataFrame, x: str, series_
             face, words = _KINDS[kind]
             handles.append(matplotlib.lines.Line2D([], [], color="black", marker="*" if kind == "degenerate" else "o",
                                                    mfc=face, ls="none", label=words.format(n=n_label)))
+    if "declared" in kinds:
+        handles.append(matplotlib.lines.Line2D([], [], color=GREY, marker="_", ms=12, mew=1.6, ls="none",
+                                               label=f"declared first-order term b/n at {n_label}: the mean's target"))
     for verdict in (NO_LIMIT, RANDOM_LIMIT):
         if verdict in kinds:
             handles.append(matplotlib.lines.Line2D([], [], color="black", marker=_AXIS_MARK[verdict], mew=1.4,
