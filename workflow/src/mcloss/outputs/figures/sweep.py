@@ -250,7 +250,8 @@ def sweep_figure(convergence: pd.DataFrame, curve: pd.DataFrame, x: str, series_
     """
     apply_style()
     count = len(quantities)
-    fig, axes = plt.subplots(3, count, figsize=(3.0 * count + 0.4, 7.8), squeeze=False, layout="constrained",
+    # At least two columns wide: a one-quantity sweep's title and legend need the width (3 title lines at most).
+    fig, axes = plt.subplots(3, count, figsize=(max(3.0 * count + 0.4, 6.4), 7.8), squeeze=False, layout="constrained",
                              height_ratios=[1.6, 1.0, 1.1], sharex="col")
     keys = list(series_keys)
     series = sorted({tuple(row) for row in convergence[keys].itertuples(index=False)}) if keys else [()]
