@@ -161,7 +161,7 @@ def test_newton_reports_separated_batches_instead_of_a_minimiser():
 def logistic_fits():
     estimand = build(LOGISTIC, "scenarios.t")
     n = np.array([100, 1000, 10000])
-    return estimand, run(estimand, n, range(300), 20261203, scenario_key("fit-test"))
+    return estimand, run(estimand, n, range(200), 20261203, scenario_key("fit-test"))
 
 
 def test_first_order_terms_at_n_10000_are_within_4_mcse(logistic_fits):
@@ -188,7 +188,7 @@ def test_gan_test_value_falls_short_of_v_star_by_trace_over_n():
 
 def test_fits_are_bit_identical_whatever_the_split_into_jobs(logistic_fits):
     estimand, whole = logistic_fits
-    parts = [run(estimand, whole.n, range(a, b), 20261203, scenario_key("fit-test")) for a, b in ((0, 7), (7, 300))]
+    parts = [run(estimand, whole.n, range(a, b), 20261203, scenario_key("fit-test")) for a, b in ((0, 7), (7, 200))]
     for q in whole.estimate:
         joined = np.concatenate([p.estimate[q] for p in parts])
         assert np.array_equal(joined, whole.estimate[q], equal_nan=True), q

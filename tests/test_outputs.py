@@ -1,7 +1,6 @@
 """Formatting, tables, the paper table and overview figure, the report pages and the figure fixes (issue #15)."""
 
 import dataclasses
-import itertools
 
 import matplotlib.text
 import numpy as np
@@ -9,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 from latex import compile_tex
-from overlaps import text_over_data
+from overlaps import text_over_data, text_overlaps
 
 from common import GAN
 from mcloss.judge.verdicts import CONVERGES, DEGENERATE, ELSEWHERE, INCONCLUSIVE, NO_LIMIT, RANDOM_LIMIT, SLOWER
@@ -319,25 +318,6 @@ def test_paper_table_compiles_on_one_page_without_overfull_lines(tmp_path):
 
 
 # --- overview figure ------------------------------------------------------------------------------------
-
-
-def text_overlaps(fig):
-    """Pairs of visible, non-empty text artists whose window extents intersect."""
-    renderer = fig.canvas.get_renderer()
-    fig.draw(renderer)
-    # Tick labels outside an axis' view interval exist as artists but are not drawn.
-    undrawn = set()
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                if not lo - 1e-9 * abs(hi - lo) <= tick.get_loc() <= hi + 1e-9 * abs(hi - lo):
-                    undrawn.update(id(t) for t in (tick.label1, tick.label2))
-    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()
-             and id(t) not in undrawn]
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
-    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
-            if box_a.width > 0 and box_b.width > 0 and box_a.overlaps(box_b)]
 
 
 def test_overview_standardised_error_only_with_finite_variance():

@@ -179,12 +179,3 @@ def test_a_second_config_never_mixes_with_the_first_run(tmp_path):
     assert "second_gan" in categories["Figures"] and "first_gan" not in html
     # Its front page names the run, the config it was made by, its scenarios and seed.
     assert "results/mine/config.yaml</tt>" in html and "(second_gan; seed 22," in html
-
-    # The first run's report, from its own config, embeds only the first run.
-    report = snakemake(tmp_path, "--report", "results/report.html")
-    assert report.returncode == 0, report.stderr[-3000:]
-    html = (results / "report.html").read_text(errors="replace")
-    embedded, categories = _embedded(html)
-    assert not any(path.startswith("results/mine/") for path in embedded) and "second_gan" not in html
-    assert "first_gan" in categories["Figures"] and "results/config.yaml" in embedded
-    assert "(first_gan; seed 11," in html

@@ -98,7 +98,7 @@ def fitted_figure(sim, theory: Mapping, title: str, no_minimiser_note: str = "")
     coverage.axhline(0.95, color="black", lw=0.6, ls=":", label="nominal 0.95")
     log_n_axis(coverage)
     coverage.set_ylim(max(0.0, min(0.5, float(np.nanmin(table.coverage_low)) - 0.05)), 1.0)
-    coverage.set_ylabel(f"coverage of {name}* (share of R)")
+    coverage.set_ylabel("coverage (share of R)")
     coverage.set_title(f"Wald intervals for {name}", fontsize=9)
     if no_minimiser_note:
         losses.text(0.02, 0.02, no_minimiser_note, transform=losses.transAxes, fontsize=7, va="bottom",
