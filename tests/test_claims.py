@@ -344,7 +344,7 @@ def test_missing_scenarios_are_not_run_and_the_table_has_its_columns():
     assert row.verdict == "not run" and "nope" in row.detail
     assert list(table.columns) == claims.CLAIM_COLUMNS
     assert set(table.claim_id) == {c.claim_id for c in claims.CLAIMS}
-    assert len(table) == 13 + len(claims.FIT_CLAIMS) + len(claims.PLAN_CLAIMS)
+    assert len(table) == 13 + len(claims.FIT_CLAIMS) + len(claims.FORMULA_CLAIMS) + len(claims.PLAN_CLAIMS)
     assert set(table.evidence_kind) <= set(claims.EVIDENCE_KINDS) and set(table.verdict) <= set(claims.VERDICTS)
     assert table.set_index("claim_id").loc["ce2-equals-bce", "evidence_kind"] == "algebraic (code check)"
     assert not table.source.str.contains("seed").any()

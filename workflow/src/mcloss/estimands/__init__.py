@@ -3,7 +3,8 @@
 An estimand (interface in `base`) declares only its sample streams, its per-sample terms,
 how the estimate is formed from the prefix means, its exact limit and how its terms grow
 in the tails; one module each (`gan`, `binary_cross_entropy`, `cross_entropy`,
-`gaussian_nll`), the input-dependent variants in modules of their own. Every module of this
+`gaussian_nll`), the input-dependent variants in modules of their own; `formulas` adds the losses a
+scenario types as formulas (`losses:`) to any estimand that declares a `formula_frame`. Every module of this
 package is loaded by `load_all` and registers its classes by name: a new estimand is a new
 module here, and touches neither the engine, the rules nor the figures.
 May import: `mcloss.laws`, `mcloss.maths`, `mcloss.errors`.

@@ -34,6 +34,9 @@ REGISTRY: dict[str, type[Estimand]] = {}
 VARIANTS: dict[str, dict[str, type[Estimand]]] = {}
 #: Which variant key wins where a spec has several (a fitted model with inputs is fitted): higher first.
 PRECEDENCE = {"fit": 1}
+#: Functions (estimand, spec, key) -> estimand applied in turn to every built estimand, registered by
+#: their modules (formula losses: `formulas.with_formulas`), so that this module imports none of them.
+WRAPPERS: list[Callable[[Estimand, Mapping[str, Any], str], Estimand]] = []
 
 
 def register_variant(cls: type[Estimand], key: str) -> None:
@@ -228,4 +231,7 @@ def build(spec: Mapping[str, Any], key: str) -> Estimand:
     present = [k for k in VARIANTS.get(name, {}) if k in spec]
     if present:
         cls = VARIANTS[name][max(present, key=lambda k: PRECEDENCE.get(k, 0))]
-    return planned(cls(spec, key), spec, key)
+    estimand = cls(spec, key)
+    for wrap in WRAPPERS:
+        estimand = wrap(estimand, spec, key)
+    return planned(estimand, spec, key)

@@ -40,11 +40,13 @@ import scipy.stats
 from mcloss.errors import ConfigError
 from mcloss.laws.streams import BernoulliSampler, MarkovSampler, StreamSpec
 from mcloss.maths.exact import log_binomial_coefficient
+from mcloss.maths.formula import Probability
 from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid
 from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Identity, Quantity
 from .cross_entropy import log_softmax, probability, smoothed_class_losses
+from .formulas import Branch, Frame, Part
 
 #: Largest |logit| accepted: sigmoid(-700) ~ 1e-304 is still a normal positive float.
 MAX_LOGIT = 700.0
@@ -257,6 +259,18 @@ class BinaryCrossEntropy(Estimand):
             ExactCheck("min_bce_entropy", exact["min_bce"], float(scipy.stats.bernoulli(self.p).entropy()), 1e-12,
                        "H(p) against scipy.stats.bernoulli(p).entropy()"),
         ]
+
+    def formula_frame(self) -> Frame:
+        """Formula variables: the label y, the model's q and its logit t (constants); E f = p f(1) + (1 - p) f(0)."""
+        t = self.log_q - self.log_1mq
+
+        def env(y):
+            return {"y": y, "t": t}
+
+        part = Part("labels", env, (), (Branch(1.0 - self.p, lambda: env(0.0)), Branch(self.p, lambda: env(1.0))))
+        reason = "" if self.ergodic else self.limit_notes()["bce"][1]
+        return Frame(("y", "q", "t"), {"": part}, {"q": Probability(logit="t")},
+                     variance_factor=self.dependence_factor if self.ergodic else 1.0, random_limit=reason)
 
     def describe(self):
         if self.chain is not None:

@@ -17,11 +17,13 @@ import scipy.special
 import scipy.stats
 
 from mcloss.laws.distributions import describe
+from mcloss.maths.formula import Probability
 from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial_logit
 
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .binary_cross_entropy import BinaryCrossEntropy
 from .conditional import Conditional, degree, inputs_law, known, one_key, poly, require_moment, scipy_expect, tolerance
+from .formulas import Branch, Frame, Part
 from .gan import polynomial_coefficients
 
 
@@ -145,6 +147,18 @@ class ConditionalBinaryCrossEntropy(Conditional, BinaryCrossEntropy):
                                  "E_x[p(x) - q(x)] by scipy's expect"))
         checks.append(self.variance_check("bce", centred))
         return known(checks)
+
+    def formula_frame(self) -> Frame:
+        """Formula variables y, q, t = t(x), x; E f = E_x[p(x) f(x, 1) + (1 - p(x)) f(x, 0)]."""
+        def env(x, y):
+            return {"x": x, "y": y, "t": polynomial_logit(x, self.model)}
+
+        def p(x):
+            return scipy.special.expit(polynomial_logit(x, self.truth))
+
+        part = Part("pairs", lambda sample: env(*sample), (self.inputs,),
+                    (Branch(lambda x: 1.0 - p(x), lambda x: env(x, 0.0)), Branch(p, lambda x: env(x, 1.0))))
+        return Frame(("y", "q", "t", "x"), {"": part}, {"q": Probability(logit="t")})
 
     def describe(self):
         return (f"x ~ {describe(self.spec['inputs'])}, P(y=1|x) = sigmoid({poly(self.truth)}), "

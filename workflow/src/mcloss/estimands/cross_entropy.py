@@ -31,9 +31,11 @@ import scipy.stats
 
 from mcloss.errors import ConfigError
 from mcloss.laws.streams import CategoricalSampler, StreamSpec
+from mcloss.maths.formula import Probability
 from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Identity, Quantity
+from .formulas import Branch, Frame, Part
 
 #: How far from 1 a list of probabilities may sum (they are then renormalised).
 SUM_TOLERANCE = 1e-9
@@ -238,6 +240,23 @@ class CrossEntropy(Estimand):
             ExactCheck("smoothed_ce_direct_sum", exact["ce"], direct, 1e-12,
                        "(1-eps) H(p, q) + eps mean_k(-log q_k) = -sum_k ((1-eps) p_k + eps/K) log q_k"),
         ]
+
+    def formula_frame(self) -> Frame:
+        """Formula variables: the observed class's q_y and logit t_y, lse = log sum_k e^(t_k), K; E f = sum_k p_k f(k).
+
+        The logits are the model's own (``logits:``), or log q for ``probs:`` (lse = 0 up to rounding).
+        """
+        model = self.spec["model"]
+        logits = np.asarray(model["logits"] if "logits" in model else self.log_q, dtype=np.float64)
+        lse = float(scipy.special.logsumexp(logits))
+        log_q = logits - lse
+
+        def env(y):
+            return {"t_y": logits[y], "lse": lse, "_log_q_y": log_q[y], "K": float(self.classes)}
+
+        part = Part("labels", env, (), tuple(Branch(float(self.p[k]), lambda k=k: env(k))
+                                             for k in range(self.classes)))
+        return Frame(("q_y", "t_y", "lse", "K"), {"": part}, {"q_y": Probability(log="_log_q_y")})
 
     def describe(self):
         kind, values = next(iter(self.spec["model"].items()))

@@ -18,11 +18,13 @@ import scipy.special
 
 from mcloss.errors import ConfigError
 from mcloss.laws.distributions import describe
+from mcloss.maths.formula import Probability
 from mcloss.maths.numerics import polynomial_logit
 
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .conditional import Conditional, degree, inputs_law, known, one_key, poly, require_moment, scipy_expect, tolerance
 from .cross_entropy import CrossEntropy, label_smoothing
+from .formulas import Branch, Frame, Part
 from .gan import polynomial_coefficients
 
 
@@ -195,6 +197,26 @@ class ConditionalCrossEntropy(Conditional, CrossEntropy):
                        tolerance(exact["h_pq"]), "E_x H(p, q) = E_x H(p) + E_x KL(p || q)"),
             self.variance_check("ce", centred),
         ])
+
+    def formula_frame(self) -> Frame:
+        """Formula variables q_y, t_y, lse, K, x (the model's logits T(x)); E f = E_x sum_k P(k | x) f(x, k)."""
+        def logits(x):
+            x = np.asarray(x, dtype=np.float64)
+            return class_logits(x.reshape(-1), self.model).reshape((self.classes, *x.shape))
+
+        def env(x, y):
+            t = logits(x)
+            lse = scipy.special.logsumexp(t, axis=0)
+            t_y = np.take_along_axis(t, np.asarray(y, dtype=np.intp)[None], axis=0)[0] if np.ndim(y) else t[y]
+            return {"x": x, "t_y": t_y, "lse": lse, "_log_q_y": t_y - lse, "K": float(self.classes)}
+
+        def p(x, k):
+            x = np.asarray(x, dtype=np.float64)
+            return np.exp(column_log_softmax(class_logits(x.reshape(-1), self.truth))[k]).reshape(x.shape)
+
+        part = Part("pairs", lambda sample: env(*sample), (self.inputs,),
+                    tuple(Branch(lambda x, k=k: p(x, k), lambda x, k=k: env(x, k)) for k in range(self.classes)))
+        return Frame(("q_y", "t_y", "lse", "K", "x"), {"": part}, {"q_y": Probability(log="_log_q_y")})
 
     def describe(self):
         def softmax(matrix):

@@ -45,10 +45,12 @@ from mcloss.errors import ConfigError
 from mcloss.laws.distributions import describe, log_density_ratio_polynomial, make_distribution
 from mcloss.laws.streams import IIDSampler, MixtureSampler, StreamSpec
 from mcloss.maths.exact import expectation, jensen_shannon
+from mcloss.maths.formula import Probability
 from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial, polynomial_logit
 from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Quantity, unresolved_reference, unsettled
+from .formulas import Branch, Frame, Part
 
 
 def _scipy_expect(f, dist) -> float:
@@ -366,6 +368,36 @@ class GanDiscriminator(Estimand):
                                      quantities=("value",)))
         # A value that is NaN (no limit, or unresolved: `unresolved` says why) has nothing to check.
         return [c for c in checks if math.isfinite(c.value)]
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        """logit D(x): the polynomial, or log p_data(x) - log p_g(x) for D*."""
+        coefficients = self.logit_coefficients
+        if coefficients is None:
+            return self.data.logpdf(x) - self.generator.logpdf(x)
+        return polynomial_logit(x, coefficients)
+
+    def formula_frame(self) -> Frame:
+        """Formula variables d = D(x), its logit t, x; a loss is {real: f_r, fake: f_f}, pooled with pi, 1 - pi.
+
+        E L = pi E_data f_r(X) + (1 - pi) E_{p_z} f_f(G(Z)).
+        """
+        def env(x):
+            return {"x": x, "t": self.logit(x)}
+
+        def fake_env(z):
+            return env(z if self.g_map is None else polynomial_logit(z, self.g_map))
+
+        pi = float(self.pi)
+        if self.composition == "random":
+            parts = {"real": Part("mixed", env, (self.data,), (Branch(1.0, env),)),
+                     "fake": Part("mixed", env, (self.generator,), (Branch(1.0, env),))}
+            mixed = "mixed"
+        else:
+            parts = {"real": Part("real", env, (self.data,), (Branch(1.0, env),)),
+                     "fake": Part("fake", fake_env, (self.fake_law,), (Branch(1.0, fake_env),))}
+            mixed = None
+        return Frame(("d", "t", "x"), parts, {"d": Probability(logit="t")}, {"real": pi, "fake": 1.0 - pi},
+                     mixed_stream=mixed)
 
     def describe(self):
         disc = "D = D* (optimal)" if self.coefficients is None else (

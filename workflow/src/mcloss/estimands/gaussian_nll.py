@@ -29,6 +29,7 @@ from mcloss.maths.exact import expectation
 from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Identity, Quantity, unresolved_reference, unsettled
+from .formulas import Branch, Frame, Part
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -157,6 +158,13 @@ class GaussianNLL(Estimand):
             ExactCheck("nll_quadrature", exact["nll"], nll, tol(nll), unresolved_reference(
                 "E[MSE]/(2 sigma^2) + 0.5 log(2 pi sigma^2) against quadrature of E[-log N(Y; m, sigma^2)]", why_nll)),
         ]
+
+    def formula_frame(self) -> Frame:
+        """Formula variables y, the model's mean m and sigma s (constants); E f = E f(Y), Y ~ the data's law."""
+        def env(y):
+            return {"y": y, "m": self.m, "s": self.sigma}
+
+        return Frame(("y", "m", "s"), {"": Part("data", env, (self.data,), (Branch(1.0, env),))})
 
     def describe(self):
         return f"y ~ {describe(self.spec['data'])}, model N({self.m:g}, {self.sigma:g}^2)"

@@ -31,6 +31,7 @@ from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Identity, Quantity, register_variant
 from .conditional import Conditional, degree, inputs_law, known, mean_se, poly, require_moment, scipy_expect, tolerance
+from .formulas import Branch, Frame, Part
 from .gan import polynomial_coefficients
 from .gaussian_nll import HALF_LOG_2PI, GaussianNLL
 
@@ -267,6 +268,19 @@ class ConditionalGaussianNLL(Conditional, GaussianNLL):
 
             checks.append(self.variance_check("nll", centred))
         return known(checks)
+
+    def formula_frame(self) -> Frame:
+        """Formula variables y, m = m(x), s = sigma(x), x; E f = E_x E_e f(x, m*(x) + exp(s(x)) e) (nested)."""
+        def env(x, y):
+            return {"x": x, "y": y, "m": polynomial_logit(x, self.model),
+                    "s": np.exp(polynomial_logit(x, self.log_sigma))}
+
+        def at(x, e):
+            scale = 1.0 if self.noise_log_scale is None else np.exp(polynomial_logit(x, self.noise_log_scale))
+            return env(x, polynomial_logit(x, self.truth) + scale * e)
+
+        part = Part("pairs", lambda sample: env(*sample), (self.inputs, self.noise), (Branch(1.0, at),))
+        return Frame(("y", "m", "s", "x"), {"": part})
 
     def describe(self):
         model = (f"sigma = {self.sigma0:g}" if self.constant_sigma

@@ -1,6 +1,7 @@
 """The claims catalogue and its evaluation: every claim, judged from the evidence into the claims table.
 Owns `CLAIMS` (the source texts' claims, mcloss.judge.source_claims, those about models trained on
-the batch, mcloss.judge.fit_claims, then the sampling plans', mcloss.judge.plan_claims, in the order
+the batch, mcloss.judge.fit_claims, those about formula losses, mcloss.judge.formula_claims, then the
+sampling plans', mcloss.judge.plan_claims, in the order
 results/claims.md lists them) and `judge`, and
 re-exports the names read as `mcloss.judge.claims.X` (Evidence, the table's columns, the
 rule functions). May import: the claims modules of mcloss.judge (none imports this one)
@@ -56,6 +57,9 @@ limit`, `random limit`, `inconclusive`) by these mappings:
   Coverage claims (logistic-regression-mle; dependent-data on a fitted scenario) compare the
   share of R covering intervals at the largest n with 0.95, or with the exact asymptotic
   coverage, within 4 binomial SE.
+- Formula losses (focal-gamma-zero, lsgan-optimal-value): an identity on every batch, or an exact
+  limit against a closed form computed by an independent quadrature (within 1e-9), and the
+  formula's quantity converging by the mapping above.
 - Several scenarios: each gets its own verdict (column `scenarios`); the first refuted
   one decides, else the first inconclusive, else the first that holds; `premise not met`
   only when no assigned scenario can test the claim. The row's numbers (estimate, CI,
@@ -84,6 +88,7 @@ from .claim_rules import (
     Evidence,
 )
 from .fit_claims import FIT_CLAIMS, gan_trained_discriminator, logistic_regression_mle, optimism_tic
+from .formula_claims import FORMULA_CLAIMS, focal_gamma_zero, lsgan_optimal_value
 from .plan_claims import PLAN_CLAIMS
 from .source_claims import (
     SOURCE_CLAIMS,
@@ -103,8 +108,8 @@ from .source_claims import (
 )
 
 __all__ = [
-    "CLAIMS", "CLAIM_COLUMNS", "DECIDES_FIRST", "EVIDENCE_KINDS", "FIT_CLAIMS", "LEGEND", "PLAN_CLAIMS",
-    "SOURCE_CLAIMS", "VERDICTS",
+    "CLAIMS", "CLAIM_COLUMNS", "DECIDES_FIRST", "EVIDENCE_KINDS", "FIT_CLAIMS", "FORMULA_CLAIMS", "LEGEND",
+    "PLAN_CLAIMS", "SOURCE_CLAIMS", "VERDICTS",
     "Z_LIMIT",
     "Claim", "Evidence", "judge",
     # the source texts' rules, read by the tests as claims.<rule>
@@ -113,10 +118,12 @@ __all__ = [
     "mse_gaussian_nll", "nll_is_cross_entropy",
     # the fitted models' rules
     "gan_trained_discriminator", "logistic_regression_mle", "optimism_tic",
+    # the formula losses' rules
+    "focal_gamma_zero", "lsgan_optimal_value",
 ]
 
 #: Every claim, in the order of the table: the source texts' own, those about fitted models, then the sampling plans'.
-CLAIMS: tuple[Claim, ...] = SOURCE_CLAIMS + FIT_CLAIMS + PLAN_CLAIMS
+CLAIMS: tuple[Claim, ...] = SOURCE_CLAIMS + FIT_CLAIMS + FORMULA_CLAIMS + PLAN_CLAIMS
 
 
 def judge(evidence: Evidence, assignment: Mapping[str, list[str]]) -> pd.DataFrame:
