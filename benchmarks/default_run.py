@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/default_run.py                   (two full runs: ~15 min on 2 cores)
     .venv/bin/python benchmarks/default_run.py --baseline none   (this checkout only)
+    .venv/bin/python benchmarks/default_run.py --config benchmarks/configs/quick-d54821a.yaml --baseline d54821a
+                                                                 (the quick run against d54821a: ~2 min)
 
 Each code version is exported (``git archive``) into its own scratch directory, given the same
 config (default ``benchmarks/configs/8790d95.yaml``, the default config of commit 8790d95, so that
@@ -11,7 +13,7 @@ installed one through PYTHONPATH). Printed per version: wall time, number of job
 per rule summed over the jobs' benchmark files; then the ratio new/baseline of the wall times.
 
 The last line is, exactly: ``wall_new/wall_baseline=X.XX`` (or ``wall_new=S`` without a baseline).
-A JSON record goes to benchmarks/output/default_run.json.
+A JSON record goes to benchmarks/output/default_run-<config name>.json.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
             record["baseline"] = old
     out = ROOT / "benchmarks" / "output"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "default_run.json").write_text(json.dumps(record, indent=1))
+    (out / f"default_run-{config.stem}.json").write_text(json.dumps(record, indent=1))
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     if "baseline" in record:
         print(f"wall_new/wall_baseline={new['wall_s'] / record['baseline']['wall_s']:.2f}")

@@ -87,15 +87,36 @@ def test_lsgan_optimal_value_reaches_each_word(case):
     assert claims.lsgan_optimal_value(ev, ["g"])["verdict"] == word
 
 
-def test_a_rule_replaced_by_a_constant_fails_these_tests(monkeypatch):
-    """The flip tests above distinguish the rules from constants: a rule that always says `holds` fails them."""
-    monkeypatch.setattr(formula_claims, "_focal_one", lambda ev, name: claim_rules.claim_row(
-        ev.row(name, "focal"), "", HOLDS, "constant", ""))
-    case = FOCAL["refuted: identity broken"]
-    spec, deviation, (verdict, focal_exact, bce_exact), word = case
-    ev = evidence([conv_row("f", "focal", verdict, focal_exact, focal_exact), conv_row("f", "bce")],
-                  {"f": focal_scenario(**spec)}, [identity_row("f", "focal", "bce", deviation)])
-    assert claims.focal_gamma_zero(ev, ["f"])["verdict"] != word
+@pytest.mark.parametrize("rule, table, verdicts", [("_focal_one", "FOCAL", (HOLDS, REFUTED, PREMISE, INCONCLUSIVE)),
+                                                    ("_lsgan_one", "LSGAN", (HOLDS, REFUTED, PREMISE, INCONCLUSIVE))])
+def test_a_rule_replaced_by_a_constant_fails_these_tests(rule, table, verdicts, monkeypatch):
+    """For every constant verdict, some case of the flip table above expects another word: the table tells a rule
+    from a constant."""
+    cases = FOCAL if table == "FOCAL" else LSGAN
+    for constant in verdicts:
+        monkeypatch.setattr(formula_claims, rule, lambda ev, name, constant=constant: claim_rules.claim_row(
+            ev.row(name, "bce"), "", constant, "constant", ""))
+        failing = []
+        for case in cases:
+            if table == "FOCAL":
+                spec, deviation, (verdict, focal_exact, bce_exact), word = cases[case]
+                ev = evidence([conv_row("f", "focal", verdict, focal_exact), conv_row("f", "bce", v.CONVERGES,
+                                                                                          bce_exact)],
+                              {"f": focal_scenario(**spec)}, [identity_row("f", "focal", "bce", deviation)])
+                got = claims.focal_gamma_zero(ev, ["f"])["verdict"]
+            else:
+                spec, (verdict, exact), word = cases[case]
+                ev = evidence([conv_row("g", "ls", verdict, exact), conv_row("g", "bce")],
+                              {"g": lsgan_scenario(**spec)})
+                got = claims.lsgan_optimal_value(ev, ["g"])["verdict"]
+            failing.append(got != word)
+        assert any(failing), f"a constant {constant} passes every case of {table}"
+
+
+def test_the_identity_may_be_declared_either_way_round():
+    ev = evidence([conv_row("f", "focal", v.CONVERGES, 0.6369), conv_row("f", "bce", v.CONVERGES, 0.6369)],
+                  {"f": focal_scenario(identities=(("bce", "focal"),))}, [identity_row("f", "bce", "focal", 1e-6)])
+    assert claims.focal_gamma_zero(ev, ["f"])["verdict"] == REFUTED
 
 
 def test_triangular_discrimination_against_its_definition():

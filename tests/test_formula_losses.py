@@ -190,6 +190,26 @@ def test_formula_tails_are_measured_and_confirmed():
     assert tails["exp_real"].mean_finite is None and "tail integral" in tails["exp_real"].reason
 
 
+POLES = {  # formula on gaussian_nll data, law: whether E|term| and E term^2 are finite (None: unresolved)
+    "pole at the support's end": ("1 / y", {"dist": "gamma", "a": 1.5, "loc": 0.0, "scale": 1.0}),
+    "faster than any power": ("exp(0.3 * square(y))", {"dist": "norm", "loc": 0.0, "scale": 1.0}),
+    "interior pole": ("1 / (y - m)", {"dist": "norm", "loc": 0.0, "scale": 1.0}),
+}
+
+
+@pytest.mark.parametrize("case", POLES)
+def test_tails_the_measurement_cannot_see_are_unresolved_not_finite(case):
+    # 1/y on gamma(1.5) has E term^2 = inf at y -> 0, exp(0.3 y^2) has E term^2 = inf on N(0, 1), 1/(y - m) has no
+    # mean: a growth measured along the tails alone would call all three bounded; the quadratures that do not
+    # settle leave them unresolved (the verdict is then inconclusive, never a CI).
+    text, data = POLES[case]
+    est = build({"estimand": "gaussian_nll", "data": data, "model": {"mean": 0.3, "sigma": 1.0},
+                 "losses": {"f": text}}, "scenarios.p")
+    report = reports(est)["f"]
+    assert report.var_finite is not True, report
+    assert report.mean_finite is None, report
+
+
 # --- bad input: one line naming the key, before anything runs -----------------------------------
 BAD = {
     "hostile": (focal_spec(losses={"evil": "__import__('os').system('touch /tmp/formula-pwned')"}),

@@ -146,23 +146,29 @@ class WithFormulas(Estimand):
 
     def __init__(self, base: Estimand, spec, key):
         Estimand.__init__(self, spec, key)
-        self.base = base
+        self.inner = base
         self.name = base.name
-        if "fit" in spec:
-            raise ConfigError(f"{key}.losses", "formula losses score a fixed model, but this scenario fits one "
-                              "(`fit`)", "losses on a scenario with `model` (or `discriminator`)")
-        frame_of = getattr(base, "formula_frame", None)
-        if frame_of is None:
-            raise ConfigError(f"{key}.losses", f"estimand {base.name} has no formula variables",
-                              "binary_cross_entropy, cross_entropy, gaussian_nll, gan_discriminator")
-        self.frame: Frame = frame_of()
-        constants = check_constants(spec.get("constants") or {}, f"{key}.constants", self.frame.variables)
-        own = {q.name for q in base.quantities}
-        self.losses: list[FormulaLoss] = []
         raw = spec.get("losses") or {}
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{key}.losses", f"got {raw!r}", "a mapping name -> formula")
-        sides = tuple(self.frame.shares)
+        if "losses" in spec and not raw:
+            raise ConfigError(f"{key}.losses", "is empty", "a mapping name -> formula")
+        self.frame: Frame | None = None
+        self.losses: list[FormulaLoss] = []
+        if raw:
+            frame_of = getattr(base, "formula_frame", None)
+            if frame_of is None:
+                raise ConfigError(f"{key}.losses", f"estimand {base.name} has no formula variables",
+                                  "binary_cross_entropy, cross_entropy, gaussian_nll, gan_discriminator")
+            self.frame = frame_of()
+            self._compile(raw, spec, key)
+        self.user_identities = self._identities(spec.get("identities"), key)
+
+    def _compile(self, raw: Mapping, spec, key: str) -> None:
+        frame = self.frame
+        constants = check_constants(spec.get("constants") or {}, f"{key}.constants", frame.variables)
+        own = {q.name for q in self.inner.quantities}
+        sides = tuple(frame.shares)
         for name, text in raw.items():
             where = f"{key}.losses.{name}"
             if not isinstance(name, str) or not NAME.match(name) or name in own:
@@ -179,12 +185,9 @@ class WithFormulas(Estimand):
             # A constant loss ("0") may reach here as a number (YAML, or the config's number normalisation).
             texts = {side: repr(float(t)) if isinstance(t, (int, float)) and not isinstance(t, bool) else t
                      for side, t in texts.items()}
-            formulas = {side: compile_formula(t, where + (f".{side}" if side else ""), self.frame.variables,
-                                              constants, self.frame.probabilities) for side, t in texts.items()}
+            formulas = {side: compile_formula(t, where + (f".{side}" if side else ""), frame.variables,
+                                              constants, frame.probabilities) for side, t in texts.items()}
             self.losses.append(FormulaLoss(name, formulas))
-        if not self.losses and "losses" in spec:
-            raise ConfigError(f"{key}.losses", "is empty", "a mapping name -> formula")
-        self.user_identities = self._identities(spec.get("identities"), key)
 
     def _identities(self, raw, key) -> tuple[Identity, ...]:
         if raw is None:
@@ -204,26 +207,30 @@ class WithFormulas(Estimand):
         return tuple(found)
 
     def __getattr__(self, name):
-        # Only reached for what this class does not define: the base estimand's own helpers.
-        if name == "base":
+        # Only reached for what this class does not define: the wrapped estimand's own helpers. (Named
+        # `inner`, not `base`: mcloss.laws.plans.Planned keeps its estimand as `base`, and code that unwraps a
+        # plan must not unwrap the formulas too.)
+        if name == "inner":
             raise AttributeError(name)
-        return getattr(self.base, name)
+        return getattr(self.inner, name)
 
     # --- what the engine needs -------------------------------------------------
     @property
     def streams(self):
-        return self.base.streams
+        return self.inner.streams
 
     @property
     def batch_unit(self):
-        return self.base.batch_unit
+        return self.inner.batch_unit
 
     def stream_counts(self, n):
-        return self.base.stream_counts(n)
+        return self.inner.stream_counts(n)
 
     def terms(self, stream, sample):
-        out = self.base.terms(stream, sample)
+        out = self.inner.terms(stream, sample)
         frame = self.frame
+        if frame is None:
+            return out
         if stream == frame.mixed_stream:
             label, value = sample
             env = frame.parts["real"].env(value)
@@ -243,7 +250,7 @@ class WithFormulas(Estimand):
         return out
 
     def estimates(self, n, stats):
-        found = self.base.estimates(n, stats)
+        found = self.inner.estimates(n, stats)
         nf = np.asarray(n, dtype=np.float64)
         for loss in self.losses:
             if self.frame.mixed_stream is not None or set(self.frame.shares) == {""}:
@@ -261,11 +268,11 @@ class WithFormulas(Estimand):
     def quantities(self):
         extra = tuple(Quantity(loss.name, loss.name.replace("_", r"\_"), f"formula loss: {loss.text()}",
                                unit="loss units") for loss in self.losses)
-        return (*self.base.quantities, *extra)
+        return (*self.inner.quantities, *extra)
 
     @property
     def identities(self):
-        return (*self.base.identities, *self.user_identities)
+        return (*self.inner.identities, *self.user_identities)
 
     def _side_moments(self, loss: FormulaLoss, side: str) -> tuple[float, float]:
         """E f and Var f of one side's term over its part's law (settled: NaN with the reason kept)."""
@@ -301,22 +308,22 @@ class WithFormulas(Estimand):
         return exact, variance
 
     def exact(self):
-        return {**self.base.exact(), **self._formula_limits()[0]}
+        return {**self.inner.exact(), **self._formula_limits()[0]}
 
     def asymptotic_variance(self):
-        return {**self.base.asymptotic_variance(), **self._formula_limits()[1]}
+        return {**self.inner.asymptotic_variance(), **self._formula_limits()[1]}
 
     def unresolved(self):
         self.exact()
         self.asymptotic_variance()
-        notes = dict(self.base.unresolved())
+        notes = dict(self.inner.unresolved())
         mine = self.__dict__.get("_unresolved", {})
         for name, reasons in mine.items():
             notes[name] = "; ".join(f"{what} unresolved: {why}" for what, why in reasons.items())
         return notes
 
     def term_tails(self):
-        tails = dict(self.base.term_tails())
+        tails = dict(self.inner.term_tails())
         for loss in self.losses:
             found = []
             for side in self.frame.shares:
@@ -324,20 +331,24 @@ class WithFormulas(Estimand):
             tails[loss.name] = tuple(found) or (TermTail.bounded(),)
         return tails
 
+    def measured_tails(self) -> tuple[str, ...]:
+        """The quantities whose tails are measured from a formula (mcloss.maths.tails.reports: to be confirmed)."""
+        return tuple(loss.name for loss in self.losses)
+
     def limit_notes(self):
-        notes = dict(self.base.limit_notes())
-        if self.frame.random_limit:
+        notes = dict(self.inner.limit_notes())
+        if self.frame is not None and self.frame.random_limit:
             notes.update({loss.name: ("random limit", self.frame.random_limit) for loss in self.losses})
         return notes
 
     def bias_per_n(self):
-        return self.base.bias_per_n()
+        return self.inner.bias_per_n()
 
     def exact_checks(self):
-        return self.base.exact_checks()
+        return self.inner.exact_checks()
 
     def describe(self):
-        return self.base.describe() + "; " + "; ".join(f"{loss.name} = {loss.text()}" for loss in self.losses)
+        return self.inner.describe() + "; " + "; ".join(f"{loss.name} = {loss.text()}" for loss in self.losses)
 
 
 # --- the exact side -------------------------------------------------------------------------
@@ -394,6 +405,11 @@ def with_formulas(estimand: Estimand, spec: Mapping[str, Any], key: str) -> Esti
         return estimand
     if "constants" in spec and "losses" not in spec:
         raise ConfigError(f"{key}.constants", "is set but the scenario has no `losses`", "constants used by losses")
-    return WithFormulas(estimand, {**spec, "losses": spec.get("losses") or {}} if "losses" in spec else spec, key)
+    if "fit" in spec:
+        # A fitted scenario runs on the fit path (mcloss.simulate.fitting), which reads the fitted estimand itself.
+        what = "losses" if "losses" in spec else "identities"
+        raise ConfigError(f"{key}.{what}", f"`{what}` score a fixed model, but this scenario fits one (`fit`)",
+                          f"{what} on a scenario with `model` (or `discriminator`)")
+    return WithFormulas(estimand, spec, key)
 
 WRAPPERS.append(with_formulas)

@@ -23,8 +23,8 @@ SOURCE_BEYOND = "beyond the sources"
 EXACT_TOLERANCE = 1e-9
 FOCAL_RULE = ("identity(focal == bce) on every batch (refuted if any batch differs by more than its tolerance), "
               f"their exact limits equal within {EXACT_TOLERANCE:g} (refuted otherwise), and the focal loss "
-              "converges (refuted elsewhere or without a limit); premise not met unless the scenario's constant "
-              "gamma is 0 and it declares the identity [focal, bce]")
+              "converges (refuted elsewhere or without a limit); premise not met unless the scenario's loss `focal` "
+              "uses its constant gamma, gamma is 0 and the scenario declares the identity [focal, bce]")
 LSGAN_RULE = ("the loss {real: (d - 1)^2, fake: d^2} at D* with real fraction 1/2 converges (refuted elsewhere or "
               "without a limit) to its exact limit, which must equal 1/4 - Delta/8, Delta = int (p_data - p_g)^2 / "
               f"(p_data + p_g) dx by QUADPACK, within {EXACT_TOLERANCE:g} (refuted otherwise); premise not met "
@@ -43,13 +43,14 @@ def focal_gamma_zero(ev: Evidence, s: list[str]) -> dict:
 def _focal_one(ev: Evidence, name: str) -> dict:
     spec = ev.scenarios.get(name) or {}
     gamma = (spec.get("constants") or {}).get("gamma")
+    text = (spec.get("losses") or {}).get("focal")
     declared = [list(pair) for pair in spec.get("identities") or []]
-    if gamma != 0 or not ({"focal", "bce"} <= {q for pair in declared for q in pair}
-                          and (["focal", "bce"] in declared or ["bce", "focal"] in declared)):
+    pair = next((p for p in declared if sorted(p) == ["bce", "focal"]), None)
+    if gamma != 0 or pair is None or not isinstance(text, str) or "gamma" not in text:
         shown = ev.row(name, "bce")
         return claim_row(shown, fig(name, "identities"), PREMISE, FOCAL_RULE,
-                         f"premise not met: gamma = {gamma!r}, identities {declared!r}")
-    part = identity_claim(ev, name, "focal", "bce", ("focal",), FOCAL_RULE)
+                         f"premise not met: gamma = {gamma!r}, focal = {text!r}, identities {declared!r}")
+    part = identity_claim(ev, name, pair[0], pair[1], ("focal",), FOCAL_RULE)
     focal, bce = float(ev.row(name, "focal").exact), float(ev.row(name, "bce").exact)
     gap = abs(focal - bce)
     part["detail"] += f"; exact focal {focal:.12g}, bce {bce:.12g} (gap {gap:.2g})"

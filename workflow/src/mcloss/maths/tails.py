@@ -321,7 +321,7 @@ def _variances(estimand) -> tuple[dict[str, float], dict[str, str]]:
     A NaN is divergent unless the estimand's ``unresolved()`` names the quantity (a quadrature that did not
     settle); it is asked only when there is a NaN, since it computes the values again.
     """
-    plain = getattr(estimand, "base", estimand)
+    plain = getattr(estimand, "base", estimand)   # a Planned's estimand (formula wrappers keep theirs as `inner`)
     try:
         found = {k: float(v) for k, v in plain.asymptotic_variance().items()}
         unsettled = (dict(plain.unresolved()) if hasattr(plain, "unresolved")
@@ -350,13 +350,23 @@ def reports(estimand, variances: Mapping[str, float] | None = None,
         unsettled = found if unsettled is None else unsettled
     unsettled = unsettled or {}
     notes = estimand.limit_notes()
+    # Growth measured numerically (a formula typed in the config), not derived: only a settled quadrature of
+    # its exact value and lim n Var confirms it (a pole inside the support, or a term growing faster than any
+    # power, is invisible to the measurement); one that did not settle leaves both moments unresolved.
+    measured = set(estimand.measured_tails()) if hasattr(estimand, "measured_tails") else set()
     out = {}
     for q in estimand.quantities:
         var = None if (q.name not in variances or q.name in unsettled) else float(variances[q.name])
         if q.name in declared:
             report = _quadrature_check(analyse(tuple(declared[q.name])), None if q.name in notes else var)
             why = unsettled.get(q.name)
-            if why and report.var_finite is not None:
+            if why and q.name in measured and ((report.mean_finite is True and "exact value" in why)
+                                               or (report.var_finite is True and "lim n Var" in why)):
+                # A finite moment the quadrature did not settle is not confirmed (an infinite one is consistent).
+                report = TailReport(None, None, float("nan"), float("nan"), "tails unresolved: the growth measured "
+                                    f"from the formula says finite, which its quadrature does not confirm ({why})",
+                                    "")
+            elif why and report.var_finite is not None:
                 report = TailReport(report.mean_finite, report.var_finite, report.term_index,
                                     report.expected_slope, f"{report.reason}; not checked by the variance "
                                     f"quadrature ({why})", report.sources)

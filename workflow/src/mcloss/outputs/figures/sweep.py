@@ -303,7 +303,8 @@ def sweep_figure(convergence: pd.DataFrame, curve: pd.DataFrame, x: str, series_
                                  if others else ""), fontsize=7, loc="left", pad=3)
         top.set_title(quantity_title(q), fontsize=8)
         top.set_ylabel(f"limit and estimate ({q.unit})")
-        mid.set_ylabel(f"estimate − exact\nat {n_label} ({q.unit})")
+        # A long unit ("squared units of y") gets a line of its own: two lines would overrun the short panel.
+        mid.set_ylabel(f"estimate − exact\nat {n_label}" + ("\n" if len(q.unit) > 6 else " ") + f"({q.unit})")
         fitted = f"n ≥ {fit_min[0]:,}" if len(fit_min) == 1 else "the fitted n"
         bottom.set_ylabel(f"slope of log spread\non log n ({fitted})")
         bottom.set_xlabel(x)
