@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from common import assert_one_line_error, first_problem
 from mcloss.estimands import build
 from mcloss.laws.streams import BernoulliSampler, scenario_key, stream_rng
-from mcloss.maths.exact import log_binomial_coefficient
+from mcloss.maths.exact import bernoulli_logpmf, binomial_logpmf, log_binomial_coefficient
 from mcloss.maths.grid import batch_grid
 from mcloss.simulate.engine import simulate
 
@@ -163,3 +163,17 @@ def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
     mutate(scenario)
     message = first_problem({"scenarios": {"g": scenario}})
     assert_one_line_error(message, key, allowed)
+
+
+def test_the_log_pmfs_are_scipy_stats_own_to_the_bit():
+    """binomial_logpmf and bernoulli_logpmf write out scipy.stats' formula (a simulate job then needs no
+    scipy.stats): the same values bit for bit, at whole k from 0 to n, at p from the smallest subnormal to 1/2
+    (the log-pmfs are always given the smaller of q, 1 - q), and at p = 0 (an underflowed sigmoid)."""
+    p = np.concatenate([[0.0, 5e-324, 1e-300, 1e-17, 0.5], np.random.default_rng(0).uniform(0.0, 0.5, 200)])
+    for n in (1.0, 2.0, 7.0, 1000.0, 1e6):
+        k = np.floor(np.linspace(0.0, n, 9))
+        kk, pp = np.meshgrid(k, p)
+        assert binomial_logpmf(kk, n, pp).tobytes() == scipy.stats.binom.logpmf(kk, n, pp).tobytes()
+    y = np.random.default_rng(1).integers(0, 2, p.size).astype(np.float64)
+    assert bernoulli_logpmf(y, p).tobytes() == scipy.stats.bernoulli.logpmf(y, p).tobytes()
+    assert bernoulli_logpmf(1.0 - y, p).tobytes() == scipy.stats.bernoulli.logpmf(1.0 - y, p).tobytes()

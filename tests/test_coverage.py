@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.special
 import scipy.stats
 
 from mcloss.estimands import Quantity, build
 from mcloss.evidence import coverage
+from mcloss.evidence.summarise import Z95
 from mcloss.judge import claims
 from mcloss.outputs.figures import zipplot
 from mcloss.simulate.engine import Simulation
@@ -21,6 +23,14 @@ def test_wilson_interval_equals_scipy_binomtest(trials):
         ci = scipy.stats.binomtest(k, trials).proportion_ci(confidence_level=0.95, method="wilson")
         assert lo == pytest.approx(ci.low, abs=1e-12) and hi == pytest.approx(ci.high, abs=1e-12)
     assert np.isnan(coverage.wilson_interval(0, 0)[0])
+
+
+def test_normal_quantiles_are_scipy_stats_own_to_the_bit():
+    """Z95 and the Wilson z are scipy.special.ndtri, which is what scipy.stats.norm.ppf returns: the jobs that
+    print intervals need no scipy.stats, and no interval moves."""
+    levels = np.concatenate([[0.5, 0.9, 0.95, 0.975, 0.99, 1 - 1e-12], np.random.default_rng(0).uniform(0, 1, 1000)])
+    assert np.array_equal(scipy.special.ndtri(levels), scipy.stats.norm.ppf(levels))
+    assert Z95 == float(scipy.stats.norm.ppf(0.975))
 
 
 def test_proportions_are_never_printed_as_nan_or_zero_width():

@@ -52,6 +52,10 @@ EQUIVALENT = {
     ".venv/bin/python benchmarks/run.py": (
         ".venv/bin/python benchmarks/run.py --rounds 1 --replicates 1 --peak-n 100000",
         "the same benchmark, 1 round of 1 replicate and one peak-memory job instead of 9 rounds and 4 jobs"),
+    ".venv/bin/python benchmarks/startup.py": (
+        ".venv/bin/python benchmarks/startup.py --base none --rounds 1 --job-rounds 1",
+        "the same benchmark on this checkout alone (a copy has no git history to export the base commit from), "
+        "1 round instead of 7 and 3"),
     ".venv/bin/python benchmarks/fitted.py": (
         ".venv/bin/python benchmarks/fitted.py --n-max 10000 --replicates 1 --rounds 1",
         "the same benchmark at n_max = 10^4 with 1 round of 1 replicate, instead of up to 10^6 with 3 rounds of 3"),

@@ -133,7 +133,8 @@ def test_asymptotic_variance_is_unknown_without_a_fourth_moment():
     (lambda s: s.update(data={"dist": "t", "df": 2.0}), "scenarios.g.data", "finite variance"),
     (lambda s: s.update(data={"dist": "pareto", "b": 1.5}), "scenarios.g.data", "finite variance"),
     (lambda s: s.update(data={"dist": "nrom"}), "scenarios.g.data.dist", "scipy.stats"),
-    (lambda s: s.update(labels={"p": 0.3}), "scenarios.g.labels", "data, estimand, fit, inputs, model"),
+    (lambda s: s.update(labels={"p": 0.3}), "scenarios.g.labels",
+     "data, estimand, fit, identities, inputs, losses, model"),
 ])
 def test_rejections_name_the_key_and_what_is_allowed(mutate, key, allowed):
     scenario = {**NLL, "data": dict(NLL["data"]), "model": dict(NLL["model"])}

@@ -52,10 +52,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.integrate
 
 from mcloss.errors import ConfigError
-from mcloss.laws.distributions import describe, make_distribution
+from mcloss.laws.distributions import describe, finite_moment_by_table, make_distribution
 from mcloss.laws.streams import Marginal, StreamSpec
 from mcloss.maths.exact import BREAK_PROBS, InaccurateQuadrature
 from mcloss.maths.tails import TermTail
@@ -82,10 +81,15 @@ def one_key(value, key: str, allowed: tuple[str, ...], form: str) -> str:
 
 
 def finite_moment(dist, order: int) -> bool:
-    """Whether E|X|^order is finite (always on a bounded support; else scipy's moment of even order)."""
+    """Whether E|X|^order is finite: always on a bounded support; else, for even order + order % 2, by the
+    family table's tail index for a law numpy draws (`finite_moment_by_table`: no scipy.stats in a simulate
+    job), by scipy's moment of that order for any other law."""
     if order <= 0 or all(math.isfinite(b) for b in dist.support()):
         return True
     even = order + order % 2
+    by_table = finite_moment_by_table(dist, even)
+    if by_table is not None:
+        return by_table
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
@@ -130,6 +134,8 @@ def input_expectation(f: Callable[[np.ndarray], np.ndarray], dist, rtol: float =
             value[~np.isfinite(value) & (log_density < -690.0)] = 0.0
         return value.reshape(x.shape)
 
+    import scipy.integrate
+
     result = scipy.integrate.tanhsinh(integrand, a[b > a], b[b > a], atol=1e-16, rtol=rtol)
     if not np.all(result.success):
         raise InaccurateQuadrature(f"tanh-sinh quadrature over {dist.dist.name}{dist.args or ''} {dist.kwds or ''} "
@@ -155,6 +161,8 @@ def scipy_expect(f: Callable[[np.ndarray], np.ndarray], dist) -> float:
         if not math.isfinite(value) and min(float(dist.cdf(x)), float(dist.sf(x))) < 1e-12:
             return 0.0
         return value
+
+    import scipy.integrate
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", scipy.integrate.IntegrationWarning)

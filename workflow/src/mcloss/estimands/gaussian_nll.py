@@ -10,7 +10,9 @@ a fixed standard deviation sigma for every input. The Gaussian NLL of a batch
 so minimising one over m minimises the other. By the law of large numbers
 MSE_n -> E(Y - m)^2 = Var Y + (E Y - m)^2 and NLL_n -> that / (2 sigma^2) +
 0.5 log(2 pi sigma^2): only the first two moments of the data matter, Gaussian
-or not (the limits use dist.mean() and dist.var(), checked by quadrature).
+or not (the limits use dist.mean() and dist.var(), checked by quadrature). The scenario is built
+without them (a simulate job needs neither): the variance is checked finite by the family table
+where numpy draws the law, and the moments are scipy's, computed when the exact side first asks.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from functools import cached_property
 
 import numpy as np
-import scipy.stats
 
 from mcloss.errors import ConfigError
-from mcloss.laws.distributions import describe, make_distribution
+from mcloss.laws.distributions import describe, finite_moment_by_table, make_distribution
 from mcloss.laws.streams import IIDSampler, StreamSpec
 from mcloss.maths.exact import expectation
 from mcloss.maths.tails import TermTail
@@ -42,11 +44,13 @@ class GaussianNLL(Estimand):
     def __init__(self, spec, key):
         super().__init__(spec, key)
         self.data = make_distribution(spec.get("data"), f"{key}.data")
-        mean, var = float(self.data.mean()), float(self.data.var())
-        if not (math.isfinite(mean) and math.isfinite(var)):
-            raise ConfigError(f"{key}.data", f"{describe(spec['data'])} has no finite variance (var = {var!r})",
+        finite = finite_moment_by_table(self.data, 2)
+        if finite is None:
+            finite = math.isfinite(self.data_mean) and math.isfinite(self.data_var)
+        if not finite:
+            raise ConfigError(f"{key}.data", f"{describe(spec['data'])} has no finite variance "
+                              f"(var = {self.data_var!r})",
                               "a distribution with finite variance, e.g. norm, gamma, or t with df > 2")
-        self.data_mean, self.data_var = mean, var
         model = spec.get("model")
         if not isinstance(model, Mapping) or set(model) != {"mean", "sigma"}:
             raise ConfigError(f"{key}.model", f"got {model!r}", "{mean: m, sigma: s} with s > 0")
@@ -59,6 +63,16 @@ class GaussianNLL(Estimand):
         self.m, self.sigma = float(model["mean"]), float(model["sigma"])
         self.log_sigma = math.log(self.sigma)
         self.offset = HALF_LOG_2PI + self.log_sigma
+
+    @cached_property
+    def data_mean(self) -> float:
+        """E Y: the law's mean() (scipy's, computed on first use)."""
+        return float(self.data.mean())
+
+    @cached_property
+    def data_var(self) -> float:
+        """Var Y: the law's var() (scipy's, computed on first use)."""
+        return float(self.data.var())
 
     # --- streams and terms ------------------------------------------------------
     @property
@@ -134,6 +148,8 @@ class GaussianNLL(Estimand):
         return {q.name: (tail,) for q in self.quantities}
 
     def exact_checks(self):
+        import scipy.stats
+
         exact = self.exact()
         model = scipy.stats.norm(self.m, self.sigma)
         # Each reference settled on its own: one that quadrature cannot settle is NaN (its check fails), alone.

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import scipy.stats
+import scipy.special
 
 NOMINAL = 0.95
 #: Cells within this many MCSE (at the nominal coverage) of it are listed as nominal.
@@ -57,7 +57,9 @@ def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray,
     """Wilson score interval of successes / trials (arrays broadcast); NaN where trials = 0."""
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z = float(scipy.stats.norm.ppf(0.5 + level / 2.0))
+    # The normal quantile as scipy.stats.norm.ppf computes it (ndtri, the same bits), without scipy.stats: the
+    # jobs that print coverages (tables, figures) need nothing else of it.
+    z = float(scipy.special.ndtri(0.5 + level / 2.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
         denominator = 1.0 + z * z / n
@@ -76,7 +78,7 @@ def binomial_mcse(successes, trials) -> np.ndarray:
     """
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z2 = float(scipy.stats.norm.ppf(0.975)) ** 2
+    z2 = float(scipy.special.ndtri(0.975)) ** 2       # norm.ppf(0.975), as in wilson_interval
     adjusted = (k + z2 / 2.0) / (n + z2)
     return np.sqrt(adjusted * (1.0 - adjusted) / (n + z2))
 
@@ -150,6 +152,8 @@ def coverage_cells(summary: pd.DataFrame, variances: Mapping[str, Mapping[str, f
 
 def verdict_threshold(cells: int) -> float:
     """Bonferroni bound in MCSE for ``cells`` judged cells at family-wise error FAMILY_ERROR."""
+    import scipy.stats
+
     return float(scipy.stats.norm.isf(FAMILY_ERROR / (2.0 * max(cells, 1))))
 
 

@@ -3,6 +3,8 @@
 Any continuous distribution of scipy.stats is accepted with its own shape
 keywords plus ``loc`` and ``scale``; the spec is checked here, before any job
 runs, so that a typo fails with one line naming the key instead of deep in a job.
+The law is a `mcloss.laws.families.Law`: the families numpy draws (`NATIVE`) are
+checked without scipy.stats, which a simulate job of those families then never imports.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import scipy.stats
 
 from mcloss.errors import ConfigError
+from mcloss.maths.tail_table import side_index
+
+from .families import NATIVE, Family, Law
 
 
 def continuous_names() -> list[str]:
     """Names of all continuous distributions in scipy.stats."""
+    import scipy.stats
+
     return sorted(
         name
         for name in dir(scipy.stats)
@@ -75,27 +81,29 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def make_distribution(spec: Mapping[str, Any], key: str):
-    """Return the frozen scipy.stats distribution described by ``spec``.
+def make_distribution(spec: Mapping[str, Any], key: str) -> Law:
+    """Return the law described by ``spec`` (a `Law`: numpy's draws for a native family, else scipy's).
 
     ``key`` is the dotted config key of the spec, used in error messages.
     Raises ConfigError for an unknown name, a missing or unknown keyword, a
     non-numeric value, scale <= 0, shape values outside the family's domain, or a
     region of shapes listed in `UNCONFIRMABLE` (whose tails scipy's moments cannot confirm).
+    A family of `NATIVE` is checked by its own table (scipy's shape names and domain), without scipy.stats.
     """
     if not isinstance(spec, Mapping) or "dist" not in spec:
         raise ConfigError(key, "must be a mapping with a 'dist' entry", "{dist: <name>, loc: .., scale: .., <shapes>}")
     name = spec["dist"]
-    names = continuous_names()
-    if name not in names:
-        close = suggestions(name, names)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(
-            f"{key}.dist",
-            f"unknown distribution {name!r}{hint}",
-            "a continuous scipy.stats distribution, e.g. norm, t, cauchy, gamma, lognorm, expon, uniform",
-        )
-    family = getattr(scipy.stats, name)
+    if not (isinstance(name, str) and name in NATIVE):
+        names = continuous_names()
+        if name not in names:
+            close = suggestions(name, names)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(
+                f"{key}.dist",
+                f"unknown distribution {name!r}{hint}",
+                "a continuous scipy.stats distribution, e.g. norm, t, cauchy, gamma, lognorm, expon, uniform",
+            )
+    family = Family(name)
     shapes = [s.strip() for s in (family.shapes or "").split(",") if s.strip()]
     allowed = shapes + ["loc", "scale"]
     keywords = {k: v for k, v in spec.items() if k != "dist"}
@@ -116,17 +124,43 @@ def make_distribution(spec: Mapping[str, Any], key: str):
             shape, what = found
             raise ConfigError(f"{key}.{shape}", f"scipy.stats.{name} with {what}: scipy's own moments come out "
                               "NaN there although they are finite, so the tail analysis cannot be confirmed", instead)
-    frozen = family(**{k: float(v) for k, v in keywords.items()})
-    if not np.isfinite(frozen.ppf(0.5)):
+    law = family(**{k: float(v) for k, v in keywords.items()})
+    # A native law's domain is its table's (scipy's _argcheck: it draws natively only inside it), any
+    # other law's where scipy's median is finite (NaN outside the domain). scipy's median also fails at
+    # absurd shapes inside the domain (beta(3, 1e300), pareto(1e-8)), which a native law no longer refuses.
+    outside = law.native is None if name in NATIVE else not np.isfinite(law.ppf(0.5))
+    if outside:
         raise ConfigError(key, f"parameters {keywords} are outside the domain of scipy.stats.{name}",
                           f"shapes {', '.join(shapes) or '(none)'} as documented by scipy.stats.{name}")
-    return frozen
+    return law
+
+
+def finite_moment_by_table(law, order: float) -> bool | None:
+    """E|X|^order < inf for a law of a `NATIVE` family, by its tail index (mcloss.maths.tail_table):
+    min(alpha_left, alpha_right) > order, where each side is bounded or in the family table. None for any
+    other law (ask scipy's moments). Needs no scipy: what a simulate job checks when it builds its scenario.
+    """
+    if getattr(law, "native", None) is None:
+        return None
+    indices = [side_index(law, side) for side in ("left", "right")]
+    if any(route not in ("bounded support", "family table") for _, route, _ in indices):
+        return None
+    return min(alpha for alpha, _, _ in indices) > order
 
 
 def describe(spec: Mapping[str, Any]) -> str:
     """Short human label, e.g. ``norm(loc=0, scale=1)``."""
     args = ", ".join(f"{k}={v:g}" for k, v in spec.items() if k != "dist")
     return f"{spec['dist']}({args})"
+
+
+def _mean_std(law) -> tuple[float, float]:
+    """A normal law's mean and standard deviation: loc and scale as scipy's mean() and std() return them
+    (0 * scale + loc and sqrt(1 * scale^2), which are loc and scale to the bit), without scipy for a `Law`."""
+    if getattr(law, "native", None) is None:
+        return float(law.mean()), float(law.std())
+    _, _, loc, scale = law.native
+    return 0.0 * scale + loc, math.sqrt(1.0 * scale * scale)
 
 
 def log_density_ratio_polynomial(p, q) -> list[float] | None:
@@ -139,8 +173,8 @@ def log_density_ratio_polynomial(p, q) -> list[float] | None:
     """
     if getattr(p.dist, "name", None) != "norm" or getattr(q.dist, "name", None) != "norm":
         return None
-    m_p, s_p = float(p.mean()), float(p.std())
-    m_q, s_q = float(q.mean()), float(q.std())
+    m_p, s_p = _mean_std(p)
+    m_q, s_q = _mean_std(q)
     a_p, a_q = 0.5 / s_p**2, 0.5 / s_q**2
     return [math.log(s_q / s_p) - a_p * m_p**2 + a_q * m_q**2,
             2.0 * (a_p * m_p - a_q * m_q),

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.stats.qmc
 
 from mcloss.errors import ConfigError
 
@@ -241,6 +240,8 @@ class SobolSampler:
     base: Any
 
     def start(self, rng: np.random.Generator) -> Draw:
+        import scipy.stats.qmc  # here: the iid and antithetic plans need no scipy.stats
+
         net = scipy.stats.qmc.Sobol(self.inv.dims, scramble=True, bits=64, rng=rng)
 
         def draw(k: int):

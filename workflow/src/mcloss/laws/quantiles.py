@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.special as sc
+
+# scipy.special is imported where it is used: an iid stream needs no quantile function.
 
 Quantile = Callable[[np.ndarray], np.ndarray]
 
@@ -47,6 +48,8 @@ def _cauchy_ppf(u: np.ndarray) -> np.ndarray:
 
 def _standard(name: str, shapes: dict[str, float]) -> tuple[Quantile, Quantile] | None:
     """The standard law's (ppf, isf) for the families with a scipy.special inverse, else None."""
+    import scipy.special as sc
+
     if name == "norm":
         return sc.ndtri, lambda u: -sc.ndtri(u)
     if name == "logistic":

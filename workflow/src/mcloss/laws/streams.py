@@ -103,7 +103,8 @@ class Marginal:
 
 @dataclass(frozen=True)
 class IIDSampler:
-    """Independent draws from a frozen scipy.stats distribution."""
+    """Independent draws from a law: ``dist.rvs`` with the stream's generator (a `mcloss.laws.families.Law`,
+    numpy's draws where numpy has the family, or any frozen scipy.stats distribution)."""
 
     dist: Any
 

@@ -2,7 +2,8 @@
 
 E f(X) = int f(x) p(x) dx is split at quantiles of X (so that the mass is found
 whatever the location and scale) and each piece is integrated with
-scipy.integrate.quad (QUADPACK; infinite pieces by its change of variable).
+scipy.integrate.quad (QUADPACK; infinite pieces by its change of variable). scipy.integrate and
+scipy.special are imported where they are used: a simulate job imports this module, not them.
 A QUADPACK warning is not a verdict: an infinite tail that QUADPACK cannot settle
 is integrated again in log space, and reported as NaN ("no finite limit") only
 when its mass on decade shells does not shrink; what neither route settles raises
@@ -16,8 +17,6 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-import scipy.integrate
-import scipy.special
 
 #: Quantile levels at which an expectation over a law is split (the mass is found wherever the law puts it).
 BREAK_PROBS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
@@ -92,6 +91,8 @@ def scalar_logpdf(dist) -> Callable[[float], float]:
 
 
 def _quad(fn, a, b, rtol):
+    import scipy.integrate
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", scipy.integrate.IntegrationWarning)
         value, error = scipy.integrate.quad(fn, a, b, limit=500, epsabs=1e-13, epsrel=rtol)
@@ -155,6 +156,8 @@ def _log_map(a: float, b: float):
 
 
 def _shell_masses(fn, a: float, b: float) -> np.ndarray:
+    import scipy.integrate
+
     g = _log_map(a, b)(fn)
     edges = np.arange(_SHELLS + 1) * math.log(10.0)
     masses = []
@@ -189,6 +192,8 @@ def _log_space(integrand, a: float, b: float, rtol: float, decay: float) -> tupl
     """The tail integral in log space, out to where the shell masses (shrinking by 10^-decay per decade
     of x) fall below 1e-16 of the first, or x ~ 1e150 (x^2 still finite); a geometric remainder beyond is added and
     counted in the error estimate."""
+    import scipy.integrate
+
     g = _log_map(a, b)(integrand)
     decades = 150 if not math.isfinite(decay) else int(min(150, math.ceil(16.0 / decay) + 2))
     edges = np.concatenate([[0.0, 1.0, 3.0], np.arange(1, decades + 1) * math.log(10.0)])
@@ -241,5 +246,28 @@ def triangular_discrimination(p, q) -> float:
 
 def log_binomial_coefficient(n, k) -> np.ndarray:
     """log C(n, k) via log-gamma (exact for the float range)."""
+    import scipy.special
+
     n, k = np.asarray(n), np.asarray(k)
     return scipy.special.gammaln(n + 1.0) - scipy.special.gammaln(k + 1.0) - scipy.special.gammaln(n - k + 1.0)
+
+
+def binomial_logpmf(k, n, p) -> np.ndarray:
+    """log Binomial(k; n, p) = log C(n, k) + k log p + (n - k) log(1 - p), for whole 0 <= k <= n.
+
+    Written as scipy.stats.binom computes it inside its support (scipy 1.17's ``binom._logpmf``:
+    gammaln(n + 1) - (gammaln(k + 1) + gammaln(n - k + 1)) + xlogy(k, p) + xlog1py(n - k, -p)), so the
+    values are ``scipy.stats.binom.logpmf(k, n, p)``'s to the bit (tests/test_binary_cross_entropy.py),
+    without importing scipy.stats.
+    """
+    import scipy.special as sc
+
+    k, n = np.floor(np.asarray(k, dtype=np.float64)), np.asarray(n, dtype=np.float64)
+    combiln = sc.gammaln(n + 1) - (sc.gammaln(k + 1) + sc.gammaln(n - k + 1))
+    return combiln + sc.xlogy(k, p) + sc.xlog1py(n - k, -p)
+
+
+def bernoulli_logpmf(y, p) -> np.ndarray:
+    """log Bernoulli(y; p) = y log p + (1 - y) log(1 - p), y in {0, 1}: `binomial_logpmf` with n = 1,
+    which is how scipy.stats.bernoulli computes it (the same bits)."""
+    return binomial_logpmf(y, 1.0, p)

@@ -26,11 +26,18 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 from .numerics import log1m_sigmoid, log_sigmoid, softplus
 
 Value = np.ndarray | float
+
+
+def expit(u):
+    """sigmoid(u) by scipy.special.expit, imported on first use: a simulate job loads every estimand module,
+    and one whose laws numpy draws imports no scipy at all (issue 24)."""
+    import scipy.special
+
+    return scipy.special.expit(u)
 
 
 def _log1mexp(log_p: np.ndarray) -> np.ndarray:

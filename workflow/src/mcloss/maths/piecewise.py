@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.special
 
 from .exact import InaccurateQuadrature
 
@@ -51,6 +50,8 @@ def _bracket_grid(law) -> np.ndarray:
     """Points x of the law at tanh-sinh spaced probabilities, increasing (finite ones only)."""
     t = np.arange(-T_MAX, T_MAX + BRACKET_STEP / 2, BRACKET_STEP)
     g = np.pi * np.sinh(t)
+    import scipy.special  # here, not at the top: every estimand module imports this one (issue 24)
+
     lower, upper = scipy.special.expit(g), scipy.special.expit(-g)
     x = _quantiles(law, lower, upper)
     return np.unique(x[np.isfinite(x)])
@@ -183,6 +184,8 @@ def _rule(law, ends, step: float) -> tuple[np.ndarray, np.ndarray]:
     lo_a, up_a, lo_b, up_b = (e[..., None] for e in ends)
     t = np.arange(-T_MAX, T_MAX + step / 2, step)
     g = np.pi * np.sinh(t)
+    import scipy.special
+
     rise, fall = scipy.special.expit(g), scipy.special.expit(-g)     # (1 + tanh(g/2)) / 2 and its complement
     # The width from whichever end is known to full precision (a piece in the upper tail: from 1 - u).
     width = np.where(up_a < 0.5, up_a - up_b, lo_b - lo_a)

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special
+
+# scipy.special is imported where it is used: a simulate job of a fixed model imports this module, not it.
 
 #: Nodes with u or 1 - u below this are left out: their weight is below ~1e-290.
 SMALLEST_U = 1e-280
@@ -42,6 +43,8 @@ class QuantileRule:
 
 def quantile_rule(dist, step: float = 1.0 / 32.0) -> QuantileRule:
     """The tanh-sinh rule of step ``step`` for the frozen continuous scipy.stats law ``dist``."""
+    import scipy.special
+
     half = np.arange(0.0, 8.0, step)
     t = np.concatenate([-half[:0:-1], half])
     g = 0.5 * np.pi * np.sinh(t)

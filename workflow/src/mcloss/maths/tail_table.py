@@ -34,8 +34,6 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-import scipy.integrate
-import scipy.stats
 
 INF = math.inf
 
@@ -224,6 +222,10 @@ def _scipy_mv(name: str, shapes: tuple) -> tuple[float | None, float | None]:
 
 def _scipy_call(what, name: str, shapes: tuple):
     """``what`` of the standard law, or None where scipy raises or its quadrature warns."""
+    # Imported here: the family table above needs no scipy (a simulate job checks its laws by it alone).
+    import scipy.integrate
+    import scipy.stats
+
     law = getattr(scipy.stats, name)(**dict(shapes))
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")

@@ -135,6 +135,7 @@ _SHORT = [(re.compile(r"\bnorm\(loc=([^,()]+), scale=1\)"), r"N(\1, 1)"),
           (re.compile(r"\bnorm\(loc=([^,()]+), scale=([^,()]+)\)"), r"N(\1, \2^2)"),
           (re.compile(r"\bcauchy\(loc=([^,()]+), scale=([^,()]+)\)"), r"Cauchy(\1, \2)"),
           (re.compile(r"\bt\(df=([^,()]+), loc=0, scale=1\)"), r"t_\1"),
+          (re.compile(r"\bt\(df=([^,()]+), loc=0, scale=([^,()]+)\)"), r"\2 t_\1"),
           (re.compile(r"\bgamma\(a=([^,()]+), scale=([^,()]+)\)"), r"Gamma(shape \1, scale \2)")]
 
 
