@@ -168,7 +168,10 @@ def main(argv=None) -> int:
     parser.add_argument("--base", default="f9f24bc", help="the commit to compare with (none: this checkout only)")
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the script imports")
     parser.add_argument("--job-rounds", type=int, default=3, help="rounds of the whole jobs")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
+                        help="job kinds to time (a later kind reads the files an earlier one writes: keep the order)")
     args = parser.parse_args(argv)
+    kinds = [kind for kind in KINDS if kind in args.kinds]
 
     from mcloss.laws.streams import scenario_key
     from mcloss.maths.grid import batch_grid
@@ -178,16 +181,16 @@ def main(argv=None) -> int:
     trees = {"this": ROOT} if args.base == "none" else {f"base {args.base}": export(args.base, scratch / "base"),
                                                          "this": ROOT}
     works = {name: scratch / f"work-{i}" for i, name in enumerate(trees)}
-    script = {name: {kind: [] for kind in KINDS} for name in trees}
-    script_us = {name: {kind: [] for kind in KINDS} for name in trees}
-    job = {name: {kind: [] for kind in KINDS} for name in trees}
+    script = {name: {kind: [] for kind in kinds} for name in trees}
+    script_us = {name: {kind: [] for kind in kinds} for name in trees}
+    job = {name: {kind: [] for kind in kinds} for name in trees}
     bare = []
     # Round 0 warms the caches and writes every job's inputs; the versions' order alternates from round to round.
     for round_ in range(max(args.rounds, args.job_rounds) + 1):
         bare.append(timed([sys.executable, "-c", "pass"], dict(os.environ))[0])
         for name, tree in (list(trees.items()) if round_ % 2 else list(trees.items())[::-1]):
             specs = jobs(works[name], key, grid)
-            for kind in KINDS:
+            for kind in kinds:
                 if 1 <= round_ <= args.rounds:
                     code = script_imports(tree / "workflow" / "scripts" / f"{kind}.py")
                     script[name][kind].append(timed([sys.executable, "-c", code], env_for(tree))[0])
@@ -205,7 +208,7 @@ def main(argv=None) -> int:
     print(f"{'job':<10} {'version':<14} {'script s':>9} {'script imports':>15} {'job imports':>12}  largest in the job")
     record = {"machine": cpu_model(), "base": args.base, "rounds": args.rounds, "job_rounds": args.job_rounds,
               "python_pass_s": statistics.median(bare[1:]), "jobs": {}}
-    for kind in KINDS:
+    for kind in kinds:
         for name in trees:
             packages = {p: statistics.median(t.get(p, 0.0) for t in job[name][kind])
                         for p in set().union(*job[name][kind])}

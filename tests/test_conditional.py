@@ -1,6 +1,7 @@
 """Input-dependent models (x ~ p(x), y | x, polynomial predictions): exact values, estimates, identities, errors."""
 
 import copy
+import functools
 import hashlib
 import math
 
@@ -354,6 +355,8 @@ def test_an_edit_to_one_variant_reruns_only_its_scenarios(monkeypatch):
         return (tree + " edited" if path == edited else tree), imports
 
     monkeypatch.setattr(codehash, "_parsed", after_an_edit)
+    # source_hash caches its results per process: a fresh cache for the edited sources, the original restored after.
+    monkeypatch.setattr(codehash, "_source_hash", functools.cache(codehash._source_hash.__wrapped__))
     after = {name: codehash.source_hash(script, module) for name, module in modules.items()}
     assert [name for name in modules if after[name] != before[name]] == ["gaussian_nll"]
 

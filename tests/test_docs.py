@@ -53,9 +53,9 @@ EQUIVALENT = {
         ".venv/bin/python benchmarks/run.py --rounds 1 --replicates 1 --peak-n 100000",
         "the same benchmark, 1 round of 1 replicate and one peak-memory job instead of 9 rounds and 4 jobs"),
     ".venv/bin/python benchmarks/startup.py": (
-        ".venv/bin/python benchmarks/startup.py --base none --rounds 1 --job-rounds 1",
+        ".venv/bin/python benchmarks/startup.py --base none --rounds 1 --job-rounds 1 --kinds simulate",
         "the same benchmark on this checkout alone (a copy has no git history to export the base commit from), "
-        "1 round instead of 7 and 3"),
+        "1 round instead of 7 and 3, simulate jobs only"),
     ".venv/bin/python benchmarks/fitted.py": (
         ".venv/bin/python benchmarks/fitted.py --n-max 10000 --replicates 1 --rounds 1",
         "the same benchmark at n_max = 10^4 with 1 round of 1 replicate, instead of up to 10^6 with 3 rounds of 3"),
@@ -66,7 +66,7 @@ EQUIVALENT = {
 }
 ELSEWHERE = {
     QUICK_START + TEST_COMMAND: ".ci/run runs exactly this line (running it here would recurse)",
-    "timeout -k 20 330 bash tests/slurm_cluster.sh": ".ci/run runs it after the test suite (needs root, installs "
+    "timeout -k 20 330 bash tests/slurm_cluster.sh": ".ci/run runs it beside the test suite (needs root, installs "
                                                      "Slurm)",
     ".venv/bin/snakemake --profile profiles/slurm": "needs a real cluster; tests/test_slurm_profile.py dry-runs the "
                                                     "profile and tests/slurm_cluster.sh runs it on a one-node cluster",
@@ -140,7 +140,7 @@ def test_commands_are_found():
     assert found[:2] == [QUICK_START + ".venv/bin/snakemake --cores 2", QUICK_START + TEST_COMMAND]
     assert ".venv/bin/snakemake --cores 2 --configfile configs/quick.yaml --replace-workflow-config" in found
     ci = (ROOT / ".ci" / "run").read_text()
-    assert found[1] in ci and "timeout -k 20 330 bash tests/slurm_cluster.sh" in ci
+    assert found[1] in ci and "timeout -k 20 630 bash tests/slurm_cluster.sh" in ci and "BUDGET=600" in ci
     # Every listed exception is still a documented command: no stale entries.
     assert set(EQUIVALENT) | set(ELSEWHERE) <= set(found)
 

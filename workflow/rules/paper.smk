@@ -1,6 +1,4 @@
 # The paper table and the overview figure (config `paper`), from results/verdicts.csv.
-import yaml
-
 import mcloss.outputs.paper
 from mcloss.estimands import REGISTRY
 
@@ -9,8 +7,7 @@ _PAPER_QUANTITIES = {}
 for _estimand in ESTIMANDS.values():
     _names = _PAPER_QUANTITIES.setdefault(_estimand.name, [])
     _names += [q.name for q in _estimand.quantities if q.name not in _names]
-with open(SCHEMA) as _schema:
-    _PAPER_DEFAULTS = yaml.safe_load(_schema)["properties"]["paper"]["properties"]["quantities"]["default"]
+_PAPER_DEFAULTS = config_checks.load_schema(SCHEMA)["properties"]["paper"]["properties"]["quantities"]["default"]
 try:
     mcloss.outputs.paper.check_config(config["paper"], _PAPER_QUANTITIES, list(REGISTRY), _PAPER_DEFAULTS)
 except ConfigError as err:

@@ -80,15 +80,22 @@ def _parsed(path: Path) -> tuple[str, tuple[Path, ...]]:
 
 def closure(*paths) -> list[Path]:
     """The given files and every package module they import, directly or not, in a stable order."""
+    return list(_closure(tuple(Path(p).resolve() for p in paths)))
+
+
+@cache
+def _closure(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    # Cached like `_parsed`: the workflow asks for the same closures for every job of a rule (184 calls in a
+    # dry run of the default config), and the sources do not change while Snakemake parses the workflow.
     seen: dict[Path, None] = {}
-    todo = [Path(p).resolve() for p in paths]
+    todo = list(paths)
     while todo:
         path = todo.pop()
         if path in seen:
             continue
         seen[path] = None
         todo.extend(p for p in _parsed(path)[1] if p not in seen)
-    return sorted(seen, key=str)
+    return tuple(sorted(seen, key=str))
 
 
 def module_file(module: str) -> Path:
@@ -105,7 +112,12 @@ def source_hash(script, *modules: str) -> str:
     ``script`` itself is left out (Snakemake tracks a rule's script); only files of
     this package enter the hash, named by their path inside it.
     """
-    script = Path(script).resolve()
+    return _source_hash(str(Path(script).resolve()), modules)
+
+
+@cache
+def _source_hash(script: str, modules: tuple[str, ...]) -> str:
+    script = Path(script)
     roots = [script, *(module_file(m) for m in modules)]
     digest = hashlib.blake2b(digest_size=8)
     for path in closure(*roots):

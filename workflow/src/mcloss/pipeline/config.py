@@ -8,6 +8,7 @@ names the key and what is allowed.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -60,6 +61,25 @@ def _as_number(value: Any, types: list[str]) -> Any:
     return float(value) if "number" in types else value
 
 
+def load_schema(schema_path) -> dict:
+    """The config schema as a mapping, parsed once per process (and again if the file changes); do not mutate it.
+
+    The workflow reads it several times while Snakemake parses it (number normalisation, the one-line errors,
+    the claims' defaults, the paper's defaults), and every job of a cluster run parses the workflow again.
+    """
+    path = Path(schema_path).resolve()
+    return _parsed_schema(str(path), path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _parsed_schema(path: str, mtime_ns: int) -> dict:
+    # libyaml's loader where PyYAML has it (same YAML, ~8x faster on the 600-line schema); the schema is ours,
+    # so the pure-Python loader's error marks (kept for users' configs) are not needed here.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path) as fh:
+        return yaml.load(fh, Loader=loader)  # noqa: S506 (a safe loader)
+
+
 def normalise_numbers(config: dict, schema_path: str) -> dict:
     """``config`` (changed in place and returned) with numbers written as the schema wants them.
 
@@ -69,8 +89,7 @@ def normalise_numbers(config: dict, schema_path: str) -> dict:
     schema to refuse with its one line. The one place both the pipeline (workflow/rules/common.smk) and the
     ``mcloss`` command (`mcloss.pipeline.project.Project`) read numbers.
     """
-    with open(schema_path) as fh:
-        validator = _StrictValidator(yaml.safe_load(fh))
+    validator = _StrictValidator(load_schema(schema_path))
     for _ in range(100):              # a conversion can only remove errors; the bound is a guard
         changed = False
         for error in _type_errors(validator.iter_errors(config)):
@@ -114,9 +133,7 @@ def load_config_file(path, key: str = "--configfile") -> dict:
 
 def schema_error(config: Mapping[str, Any], schema_path: str) -> ConfigError | None:
     """The most relevant schema violation of ``config`` as a one-line ConfigError, or None."""
-    with open(schema_path) as fh:
-        schema = yaml.safe_load(fh)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(load_schema(schema_path))
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:
         return None
@@ -185,9 +202,7 @@ def check_claims(config: Mapping[str, Any], schema_path: str) -> None:
     """
     from mcloss.judge.claims import CLAIMS
 
-    with open(schema_path) as fh:
-        defaults = {k: v.get("default") for k, v in
-                    yaml.safe_load(fh)["properties"]["claims"]["properties"].items()}
+    defaults = {k: v.get("default") for k, v in load_schema(schema_path)["properties"]["claims"]["properties"].items()}
     by_id = {c.claim_id: c for c in CLAIMS}
     scenarios = dict(config.get("scenarios") or {})
     # A sweep point (<sweep>__<key>=<value>) has its base scenario's estimand.
