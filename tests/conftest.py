@@ -28,12 +28,3 @@ def pytest_collection_modifyitems(config, items):
     # A stable sort: within a module, and among the other modules, the order stays as collected.
     items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(SLOW_MODULES)))
 
-
-def pytest_sessionstart(session):
-    """Signal .ci/run that the environment is built: it runs the SLURM check beside the suite from then on."""
-    import os
-    from pathlib import Path
-
-    marker = os.environ.get("MCLOSS_TESTS_STARTED")
-    if marker:
-        Path(marker).touch()

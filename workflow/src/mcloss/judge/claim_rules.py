@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.stats
+import scipy.special
 
 from . import verdicts as v
 
@@ -47,7 +47,7 @@ LEVEL = 0.99           # simultaneous level of the intervals a variance-ratio cl
 POWER = 0.99           # the chance a run must have of excluding a ratio of 1 where the exact one is outside RESOLVE
 RESOLVE = (0.5, 2.0)   # exact ratios outside this band must be told from 1 (else the claim is inconclusive)
 #: Level of the interval of a control (a check that the evidence is sound, not the claim): as strict as 4 sigma.
-CONTROL_LEVEL = 1.0 - 2.0 * float(scipy.stats.norm.sf(Z_LIMIT))
+CONTROL_LEVEL = 1.0 - 2.0 * float(scipy.special.ndtr(-Z_LIMIT))   # norm.sf(Z) is ndtr(-Z), bit for bit
 #: The per-quantity verdict of a limit that settles away from its exact value (mcloss.judge.verdicts).
 
 
@@ -241,6 +241,8 @@ def n_var(evidence: Evidence, scenario: str, quantity: str) -> tuple[float, int]
 def ratio_interval(ratio: float, r_top: int, r_bottom: int, level: float = LEVEL) -> tuple[float, float]:
     """Interval for sigma_top^2 / sigma_bottom^2 from the ratio of two independent sample variances on
     r_top and r_bottom replicates: ratio / F_{1-a/2}(r_top - 1, r_bottom - 1) to ratio / F_{a/2}(...)."""
+    import scipy.stats  # here: the workflow imports this module while it parses (0.7 s of every Snakemake start)
+
     a, d1, d2 = 1.0 - level, r_top - 1, r_bottom - 1
     return (float(ratio / scipy.stats.f.ppf(1.0 - a / 2.0, d1, d2)),
             float(ratio / scipy.stats.f.ppf(a / 2.0, d1, d2)))
@@ -248,12 +250,16 @@ def ratio_interval(ratio: float, r_top: int, r_bottom: int, level: float = LEVEL
 
 def variance_interval(value: float, replicates: int, level: float = CONTROL_LEVEL) -> tuple[float, float]:
     """Interval for a variance from a sample variance on ``replicates`` values: (R - 1) s^2 / chi^2_{R-1}."""
+    import scipy.stats
+
     a, d = 1.0 - level, replicates - 1
     return (float(value * d / scipy.stats.chi2.isf(a / 2.0, d)), float(value * d / scipy.stats.chi2.ppf(a / 2.0, d)))
 
 
 def power_to_exclude_one(factor: float, r_top: int, r_bottom: int, level: float = LEVEL) -> float:
     """Chance that `ratio_interval` excludes 1 when the true ratio is ``factor`` (F distribution)."""
+    import scipy.stats
+
     d1, d2, a = r_top - 1, r_bottom - 1, 1.0 - level
     if factor < 1.0:
         return float(scipy.stats.f.cdf(scipy.stats.f.ppf(a / 2.0, d1, d2) / factor, d1, d2))

@@ -10,17 +10,26 @@ jobs only; editing engine.py changes every `simulate` job's.
 
 The hash is of each module's syntax tree (``ast.dump``), not of its bytes: a
 comment or a reformatting does not rerun anything, a changed docstring does.
+What each file's tree gives is kept in ``__pycache__`` beside the package (`DISK_CACHE`).
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import hashlib
+import json
+import os
 from functools import cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE = PACKAGE_DIR.name
+#: What `_parsed` found for each source file, kept between processes: every Snakemake process (and every job
+#: of a cluster run, which parses the workflow again) hashes the same ~100 modules, which took ~1 s of its
+#: start-up. Keyed by path, modification time and size, so an edited file is parsed again; a cache that
+#: cannot be read or written is ignored.
+DISK_CACHE = PACKAGE_DIR / "__pycache__" / "mcloss-codehash.json"
 
 
 def _module_file(name: str) -> Path | None:
@@ -47,9 +56,8 @@ def _package_of(path: Path) -> str:
     return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
-@cache
-def _parsed(path: Path) -> tuple[str, tuple[Path, ...]]:
-    """(ast dump, files of the package modules it imports) of one source file."""
+def _parse_file(path: Path) -> tuple[str, tuple[Path, ...]]:
+    """(digest of the ast dump, files of the package modules it imports) of one source file."""
     tree = ast.parse(path.read_text(), filename=str(path))
     in_package = path.resolve().is_relative_to(PACKAGE_DIR)
     found: list[Path] = []
@@ -75,7 +83,48 @@ def _parsed(path: Path) -> tuple[str, tuple[Path, ...]]:
                 file = _module_file(".".join(parts[:end]))
                 if file is not None:
                     found.append(file)
-    return ast.dump(tree), tuple(dict.fromkeys(found))
+    return hashlib.blake2b(ast.dump(tree).encode(), digest_size=16).hexdigest(), tuple(dict.fromkeys(found))
+
+
+
+@cache
+def _disk() -> dict:
+    try:
+        found = json.loads(DISK_CACHE.read_text())
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+_NEW: dict[str, list] = {}
+
+
+@atexit.register
+def _save() -> None:
+    if not _NEW:
+        return
+    try:
+        merged = {**_disk(), **_NEW}
+        DISK_CACHE.parent.mkdir(exist_ok=True)
+        partial = DISK_CACHE.with_name(f".{DISK_CACHE.name}.{os.getpid()}")
+        partial.write_text(json.dumps(merged))
+        os.replace(partial, DISK_CACHE)      # atomic: a concurrent reader sees the old file or the new one
+    except OSError:
+        pass
+
+
+@cache
+def _parsed(path: Path) -> tuple[str, tuple[Path, ...]]:
+    """(digest of the ast dump, files of the package modules it imports) of one source file (`_parse_file`),
+    from the disk cache when the file is unchanged."""
+    stat = path.stat()
+    key = f"{path}|{stat.st_mtime_ns}|{stat.st_size}"
+    hit = _disk().get(key)
+    if isinstance(hit, list) and len(hit) == 2:
+        return hit[0], tuple(Path(p) for p in hit[1])
+    digest, imports = _parse_file(path)
+    _NEW[key] = [digest, [str(p) for p in imports]]
+    return digest, imports
 
 
 def closure(*paths) -> list[Path]:
