@@ -17,7 +17,7 @@ TINY = {
     "replicates": 4,
     "replicates_per_job": 4,
     "batch_sizes": {"min": 1, "max": 1000, "per_decade": 2},
-    "analysis": {"slope_min_n": 10, "bootstrap": 200, "paths": 2, "tail_replicates": 1, "tail_samples": 10000,
+    "analysis": {"slope_min_n": 10, "bootstrap": 50, "paths": 2, "tail_replicates": 1, "tail_samples": 10000,
                  "iid_samples": 1000},
     "claims": {},
     "sweeps": {},
@@ -130,10 +130,11 @@ def _config_errors(run):
 def test_a_second_config_never_mixes_with_the_first_run(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(tiny(11, "first_gan")))
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(tiny(22, "second_gan")))
-    first = snakemake(tmp_path, "--cores", 2)
+    # The first run up to its config.yaml and summary table (what the guard and the checks below read).
+    first = snakemake(tmp_path, "--cores", 2, "results/config.yaml", "results/tables/summary.csv")
     assert first.returncode == 0, first.stderr[-3000:]
     results = tmp_path / "results"
-    summary = (results / "SUMMARY.md").read_bytes()
+    summary = (results / "tables" / "summary.csv").read_bytes()
     assert list(yaml.safe_load((results / "config.yaml").read_text())["scenarios"]) == ["first_gan"]
 
     # The second config into the same folder: one line, before any job, and the first run untouched.
@@ -144,7 +145,7 @@ def test_a_second_config_never_mixes_with_the_first_run(tmp_path):
     assert len(errors) == 1 and "config key run_name: results/ holds another run" in errors[0], second.stderr[-2000:]
     assert "first_gan" in errors[0] and "run_name=NAME" in errors[0]
     assert not (results / "simulations" / "second_gan").exists()
-    assert (results / "SUMMARY.md").read_bytes() == summary
+    assert (results / "tables" / "summary.csv").read_bytes() == summary
     # A report of the second config over the first run (what the issue met): refused in one line as well.
     report = snakemake(tmp_path, "--report", "results/report.html", *mine)
     assert report.returncode != 0 and len(_config_errors(report)) == 1, report.stderr[-2000:]
@@ -167,7 +168,7 @@ def test_a_second_config_never_mixes_with_the_first_run(tmp_path):
     claims = (own / "claims.md").read_text()
     assert "Regenerate with `snakemake --cores N --configfile results/mine/config.yaml --replace-workflow-config`" \
         in claims
-    assert (results / "SUMMARY.md").read_bytes() == summary   # the first run is as it was
+    assert (results / "tables" / "summary.csv").read_bytes() == summary   # the first run is as it was
     assert sorted(p.name for p in (own / "figures").iterdir()) == ["overview.pdf", "overview.png", "second_gan"]
 
     report = snakemake(tmp_path, "--report", "results/mine/report.html", *mine, "--config", "run_name=mine")
