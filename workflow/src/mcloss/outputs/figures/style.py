@@ -9,6 +9,7 @@ carrying the config values, seed and package versions in its metadata.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import textwrap
@@ -19,8 +20,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib import ticker  # noqa: E402
+from cycler import cycler  # noqa: E402
+from matplotlib import colors, ticker  # noqa: E402
 
 from mcloss.estimands import Quantity  # noqa: E402
 from mcloss.outputs.provenance import as_text  # noqa: E402
@@ -31,10 +32,47 @@ LIGHT = "0.85"
 TEXT_BOX = {"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 
+#: seaborn's "paper" context is its "notebook" sizes times 0.8.
+_PAPER = 0.8
+#: seaborn's "deep" palette (its default colour cycle).
+_DEEP = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
+#: Every rcParam ``seaborn.set_theme(context="paper", style="ticks", font_scale=1.0)`` sets (seaborn 0.13.2), as
+#: it sets it, but ``image.cmap`` ("rocket", a colormap only importing seaborn registers; no figure draws a
+#: colormap). Frozen because importing seaborn imports scipy.stats, about 1 s of every figure job's start-up;
+#: tests/test_figure_theme.py checks it against seaborn's own, every rcParam and colour code.
+SEABORN_THEME = {
+    "axes.axisbelow": True, "axes.edgecolor": ".15", "axes.facecolor": "white", "axes.grid": False,
+    "axes.labelcolor": ".15", "axes.labelsize": 12 * _PAPER, "axes.linewidth": 1.25 * _PAPER,
+    "axes.prop_cycle": cycler(color=[colors.to_rgb(c) for c in _DEEP]),
+    "axes.spines.bottom": True, "axes.spines.left": True, "axes.spines.right": True, "axes.spines.top": True,
+    "axes.titlesize": 12 * _PAPER, "figure.facecolor": "white", "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12 * _PAPER, "grid.color": ".8", "grid.linestyle": "-", "grid.linewidth": 1 * _PAPER,
+    "legend.fontsize": 11 * _PAPER, "legend.title_fontsize": 12 * _PAPER, "lines.linewidth": 1.5 * _PAPER,
+    "lines.markersize": 6 * _PAPER, "lines.solid_capstyle": "round", "patch.edgecolor": "w",
+    "patch.force_edgecolor": True, "patch.linewidth": 1 * _PAPER, "text.color": ".15",
+    **{f"{axis}.{key}": value for axis in ("xtick", "ytick") for key, value in (
+        ("color", ".15"), ("direction", "out"), ("labelsize", 11 * _PAPER), ("major.size", 6 * _PAPER),
+        ("major.width", 1.25 * _PAPER), ("minor.size", 4 * _PAPER), ("minor.width", 1 * _PAPER))},
+    "xtick.bottom": True, "xtick.top": False, "ytick.left": True, "ytick.right": False,
+}
+#: The single-letter colours seaborn's color_codes=True redefines ("deep6" and a near-black k).
+SEABORN_COLOR_CODES = dict(zip("bgrmyck", [*(_DEEP[i] for i in (0, 2, 3, 4, 8, 9)), (0.1, 0.1, 0.1)]))
+#: The project's own keys on top: light grids, and Type 42 (TrueType) fonts in the PDFs, which journals accept
+#: where they refuse Type 3. ``ps.fonttype`` too: matplotlib 3.11's PDF writer sizes its font subsets by it, and
+#: at Type 3's 256 codes every character past U+00FF (the minus sign, Greek letters) starts a second copy of
+#: the font in every PDF.
+PROJECT_RC = {"axes.grid": True, "grid.color": "0.92", "pdf.fonttype": 42, "ps.fonttype": 42,
+              "savefig.bbox": "tight"}
+
+
 def apply_style() -> None:
     """The seaborn theme every figure is drawn in (set before its figure is made)."""
-    sns.set_theme(context="paper", style="ticks", font_scale=1.0,
-                  rc={"axes.grid": True, "grid.color": "0.92", "pdf.fonttype": 42, "savefig.bbox": "tight"})
+    matplotlib.rcParams.update({**SEABORN_THEME, **PROJECT_RC})
+    for code, colour in SEABORN_COLOR_CODES.items():
+        rgb = colors.to_rgb(colour)
+        colors.colorConverter.colors[code] = rgb  # as seaborn.set_color_codes does it
+        colors.colorConverter.cache[code] = rgb
 
 
 def panels(count: int, height: float = 2.8, width: float = 2.9):
@@ -64,11 +102,43 @@ def save(fig, stem, title: str, provenance: dict) -> list[Path]:
     with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
     assert fig.get_layout_engine() is None
-    fig.savefig(pdf, bbox_inches=bbox,
-                metadata={"Title": title, "Subject": text, "Creator": "mcloss", "CreationDate": None})
+    with fonts_without_layout_tables():
+        fig.savefig(pdf, bbox_inches=bbox,
+                    metadata={"Title": title, "Subject": text, "Creator": "mcloss", "CreationDate": None})
     _save_png(fig, png, {"Title": title, "Description": text, "Software": "mcloss"}, bbox)
     plt.close(fig)
     return [pdf, png]
+
+
+#: OpenType tables that shape text (substitutions, positioning, kerning, maths layout). matplotlib lays its text
+#: out from the installed font and writes every glyph's position into the PDF, so the font embedded in a PDF needs
+#: outlines and advance widths, never these.
+LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern")
+
+
+@contextlib.contextmanager
+def fonts_without_layout_tables():
+    """While open, matplotlib subsets the fonts it embeds (``_backend_pdf_ps.get_glyphs_subset``, its options
+    unchanged) from a copy without LAYOUT_TABLES: the same outlines and widths, without decoding the layout
+    tables first: 0.05 s a subset of DejaVu Sans instead of 0.2 s (benchmarks/figures.py), and a figure job
+    writes 8 to 10 of them.
+    tests/test_figure_theme.py checks the outlines and widths against matplotlib's own subset."""
+    from fontTools import subset
+
+    load = subset.load_font
+
+    def load_without_layout(*args, **kwargs):
+        font = load(*args, **kwargs)
+        for tag in LAYOUT_TABLES:
+            if tag in font:
+                del font[tag]
+        return font
+
+    subset.load_font = load_without_layout
+    try:
+        yield
+    finally:
+        subset.load_font = load
 
 
 #: Resolution of the PNGs (the PDFs are vector): sharp on screen, light in the HTML report.
