@@ -1,6 +1,6 @@
 """Time to draw and save (PDF + PNG) each figure kind on synthetic data: the current saving, ticks and fonts against
 the old ones (--old: matplotlib's own log ticks, every minor tick labelled where it chose to, PIL's PNG optimize,
-matplotlib's own font subsets and ps.fonttype 3).
+matplotlib's own font subsets and ps.fonttype 3, a whole draw without output before the layout's box).
 
     PYTHONPATH=workflow/src .venv/bin/python benchmarks/figures.py [--rounds 3] [--old]
 
@@ -60,17 +60,21 @@ def _kinds(estimand, sim, exact, summary, convergence, plans):
     }
 
 
-LAYOUT_FREE = None  # style.fonts_without_layout_tables, set by main()
+#: The current settings, kept before --old replaces them.
+CURRENT = {}
 
 
 def measure(old: bool, rounds: int, inputs) -> dict[str, float]:
     from mcloss.outputs.figures import style
 
+    CURRENT.setdefault("fonts", style.fonts_without_layout_tables)
+    CURRENT.setdefault("lay_out", style.lay_out)
     style.MINOR_SUBS, style.PNG_OPTIMIZE = ("auto", True) if old else ((2.0, 5.0), False)
     # The old fonts: matplotlib's own subsets (layout tables decoded) and ps.fonttype 3, whose 256-code subsets
-    # put every character past U+00FF in a second copy of the font.
+    # put every character past U+00FF in a second copy of the font; the old layout: a whole draw without output.
     style.PROJECT_RC["ps.fonttype"] = 3 if old else 42
-    style.fonts_without_layout_tables = contextlib.nullcontext if old else LAYOUT_FREE
+    style.fonts_without_layout_tables = contextlib.nullcontext if old else CURRENT["fonts"]
+    style.lay_out = (lambda fig: fig.draw_without_rendering()) if old else CURRENT["lay_out"]
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
@@ -89,10 +93,6 @@ def main() -> None:
     pick.add_argument("--new", action="store_true", help="only the current settings")
     args = parser.parse_args()
     inputs = _inputs()
-    global LAYOUT_FREE
-    from mcloss.outputs.figures import style
-
-    LAYOUT_FREE = style.fonts_without_layout_tables
     settings = [s for s, on in (("old", not args.new), ("new", not args.old)) if on]
     results = {s: measure(s == "old", args.rounds, inputs) for s in settings}
     print(f"CPU: {cpu_model()}; median of {args.rounds} rounds, seconds per figure (draw + PDF + PNG)")

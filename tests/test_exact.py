@@ -204,3 +204,42 @@ def test_a_law_without_the_private_path_falls_back_to_logpdf():
             return -0.5 * x * x
 
     assert scalar_logpdf(Law())(3.0) == -4.5
+
+
+@pytest.mark.parametrize("f, dist", [
+    (lambda x: -np.logaddexp(0, -(-0.5 + 1.5 * x)), scipy.stats.norm(0.0, 1.0)),       # log D: one sign
+    (lambda x: x - 0.2 * x**3, scipy.stats.norm(0.3, 1.7)),                             # changes sign
+    (lambda x: -np.logaddexp(0, -(-0.5 + 1.5 * x)), scipy.stats.t(1.1)),                # the log-space tail
+    (np.abs, scipy.stats.t(0.9)),                                                       # a divergent tail: NaN
+    (lambda x: np.where(x < 0, -0.0, x), scipy.stats.uniform(-1.0, 2.0)),              # -0.0 against 0.0
+])
+def test_evaluating_each_node_once_gives_the_same_bits(monkeypatch, f, dist):
+    import mcloss.maths.exact as exact
+
+    memoised = expectation(f, dist)
+    monkeypatch.setattr(exact, "MEMOISE", False)
+    assert repr(expectation(f, dist)) == repr(memoised)
+
+
+def test_the_memo_computes_each_value_once_and_tells_the_signs_of_zero_apart():
+    from mcloss.maths.exact import _memoised
+
+    calls = []
+    once = _memoised(lambda x: calls.append(x) or math.copysign(1.0, x))
+    assert [once(x) for x in (0.5, 0.5, 0.0, -0.0, -0.0)] == [1.0, 1.0, 1.0, -1.0, -1.0]
+    assert calls == [0.5, 0.0, -0.0]
+
+
+def test_the_memo_halves_the_evaluations_of_a_one_signed_integrand(monkeypatch):
+    import mcloss.maths.exact as exact
+
+    def evaluations() -> int:
+        seen = []
+        expectation(lambda x: (seen.append(1), -np.logaddexp(0, -(-0.5 + 1.5 * x)))[1], scipy.stats.norm())
+        return len(seen)
+
+    counts = {}
+    for memoise in (True, False):
+        monkeypatch.setattr(exact, "MEMOISE", memoise)
+        counts[memoise] = evaluations()
+    assert counts[True] * 2 == counts[False]
