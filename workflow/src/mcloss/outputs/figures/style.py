@@ -132,9 +132,9 @@ LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern")
 def fonts_without_layout_tables():
     """While open, matplotlib subsets the fonts it embeds (``_backend_pdf_ps.get_glyphs_subset``, its options
     unchanged) from a copy without LAYOUT_TABLES: the same outlines and widths, without decoding the layout
-    tables first: 0.05 s a subset of DejaVu Sans instead of 0.2 s (benchmarks/figures.py), and a figure job
-    writes 8 to 10 of them.
-    tests/test_figure_theme.py checks the outlines and widths against matplotlib's own subset."""
+    tables first: 0.05 s a subset of DejaVu Sans instead of 0.2 s, and a figure job writes about ten of them
+    (docs/performance.md, "Fonts in the PDFs"). tests/test_figure_theme.py checks the outlines and widths against
+    matplotlib's own subset."""
     from fontTools import subset
 
     load = subset.load_font
