@@ -18,53 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from machine import cpu_model  # noqa: E402
-
-
-def _inputs():
-    from plans_data import plans_data
-
-    from mcloss.estimands import build
-    from mcloss.evidence import summarise
-    from mcloss.judge.convergence import convergence_table
-    from mcloss.simulate.engine import simulate
-
-    estimand = build({"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}},
-                     "scenarios.bench")
-    n = np.unique(np.round(np.logspace(0, 4, 33)).astype(int))
-    sim = simulate(estimand, n, range(100), seed=1, scenario_key=1)
-    exact = estimand.exact()
-    summary = summarise.summary_table("bench", estimand.name, sim, estimand.quantities, exact)
-    convergence = convergence_table("bench", sim, estimand.quantities, exact, 10, 50, 1, 1)
-    return estimand, sim, exact, summary, convergence, plans_data()
-
-
-def _kinds(estimand, sim, exact, summary, convergence, plans):
-    from mcloss.outputs.figures import clt, identity, paths, zipplot
-    from mcloss.outputs.figures import convergence as conv
-    from mcloss.outputs.figures.plans import plans_figure
-
-    title = f"bench: {estimand.describe()}  (R = 100 replicates, seed 1)"
-    q, ids = estimand.quantities, estimand.identities
-    return {
-        "convergence": lambda: conv.convergence_figure(summary, convergence, q, title, sim, ids),
-        "paths": lambda: paths.paths_figure(sim, summary, q, exact, 20, title, identities=ids),
-        "clt": lambda: clt.clt_figure(sim, convergence, q, exact, title, identities=ids),
-        "zip": lambda: zipplot.zip_figure(sim, q, exact, estimand.asymptotic_variance(), title, ids),
-        "identities": lambda: identity.identity_figure(sim, ids, exact, 20, title, q),
-        "plans": lambda: plans_figure(*plans, "plans: bench\nR = 100, seed 1"),
-    }
-
 
 #: The current settings, kept before --old replaces them.
 CURRENT = {}
 
 
-def measure(old: bool, rounds: int, inputs) -> dict[str, float]:
+def measure(old: bool, rounds: int, kinds) -> dict[str, float]:
     from mcloss.outputs.figures import style
 
     CURRENT.setdefault("fonts", style.fonts_without_layout_tables)
@@ -78,7 +40,7 @@ def measure(old: bool, rounds: int, inputs) -> dict[str, float]:
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
-            for kind, draw in _kinds(*inputs).items():
+            for kind, draw in kinds.items():
                 start = time.perf_counter()
                 style.save(draw(), Path(tmp) / kind, kind, {"seed": 1})
                 times.setdefault(kind, []).append(time.perf_counter() - start)
@@ -92,9 +54,11 @@ def main() -> None:
     pick.add_argument("--old", action="store_true", help="only the old ticks and PNG optimize")
     pick.add_argument("--new", action="store_true", help="only the current settings")
     args = parser.parse_args()
-    inputs = _inputs()
+    from figure_kinds import figure_kinds
+
+    kinds = figure_kinds("bench", replicates=100, n_max=10_000, points=33, paths_drawn=20)
     settings = [s for s, on in (("old", not args.new), ("new", not args.old)) if on]
-    results = {s: measure(s == "old", args.rounds, inputs) for s in settings}
+    results = {s: measure(s == "old", args.rounds, kinds) for s in settings}
     print(f"CPU: {cpu_model()}; median of {args.rounds} rounds, seconds per figure (draw + PDF + PNG)")
     print(f"{'kind':<12}" + "".join(f"{s:>10}" for s in settings) + ("     ratio" if len(settings) == 2 else ""))
     for kind in results[settings[0]]:

@@ -156,34 +156,10 @@ def test_a_minus_sign_does_not_embed_a_second_copy_of_the_font(tmp_path):
 
 
 def _figure_kinds():
-    """One figure of each kind a scenario job draws, plus the plans figure, on a small BCE simulation."""
-    import numpy as np
-    from plans_data import plans_data
+    """Each figure kind of a scenario job and the plans figure (tests/figure_kinds.py), plus a secondary axis."""
+    from figure_kinds import figure_kinds
 
-    from mcloss.estimands import build
-    from mcloss.evidence import summarise
-    from mcloss.judge.convergence import convergence_table
-    from mcloss.outputs.figures import clt, identity, paths, zipplot
-    from mcloss.outputs.figures import convergence as conv
-    from mcloss.outputs.figures.plans import plans_figure
-    from mcloss.simulate.engine import simulate
-
-    estimand = build({"estimand": "binary_cross_entropy", "labels": {"p": 0.3}, "model": {"p": 0.6}}, "scenarios.t")
-    n = np.unique(np.round(np.logspace(0, 3, 13)).astype(int))
-    sim = simulate(estimand, n, range(40), seed=1, scenario_key=1)
-    exact = estimand.exact()
-    summary = summarise.summary_table("t", estimand.name, sim, estimand.quantities, exact)
-    convergence = convergence_table("t", sim, estimand.quantities, exact, 10, 50, 1, 1)
-    q, ids, title = estimand.quantities, estimand.identities, f"t: {estimand.describe()} (R = 40, seed 1)"
-    return {
-        "convergence": lambda: conv.convergence_figure(summary, convergence, q, title, sim, ids),
-        "paths": lambda: paths.paths_figure(sim, summary, q, exact, 10, title, identities=ids),
-        "clt": lambda: clt.clt_figure(sim, convergence, q, exact, title, identities=ids),
-        "zip": lambda: zipplot.zip_figure(sim, q, exact, estimand.asymptotic_variance(), title, ids),
-        "identities": lambda: identity.identity_figure(sim, ids, exact, 10, title, q),
-        "plans": lambda: plans_figure(*plans_data(), "plans: t\nR = 40, seed 1"),
-        "secondary axis": _secondary_axis_figure,
-    }
+    return {**figure_kinds(), "secondary axis": _secondary_axis_figure}
 
 
 def _secondary_axis_figure():
