@@ -66,6 +66,7 @@ from machine import cpu_model, exp_log_kernels  # noqa: E402
 from mcloss.estimands import TermStats, build  # noqa: E402
 from mcloss.laws.streams import scenario_key, stream_rng  # noqa: E402
 from mcloss.maths.grid import batch_grid  # noqa: E402
+from mcloss.pipeline.scripting import reuse_freed_memory  # noqa: E402
 from mcloss.simulate.engine import save, simulate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,6 +226,8 @@ def main(argv=None) -> int:
     parser.add_argument("--peak-job", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # The allocator settings of every job (mcloss.pipeline.scripting.open_log), in every process of this benchmark.
+    reuse_freed_memory()
     if args.peak_job:
         peak_job(args.config, args.scenario, args.peak_job, args.out)
         return 0

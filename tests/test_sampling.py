@@ -25,6 +25,7 @@ from mcloss.laws.streams import (
     IIDSampler,
     MarkovSampler,
     MixtureSampler,
+    class_index,
     stream_rng,
 )
 from mcloss.maths.grid import power_of_two_grid
@@ -458,3 +459,59 @@ def test_the_exact_curve_of_a_sweep_with_sampling_as_a_series_key():
     assert not skipped
     bce = frame[frame.quantity == "bce"].pivot(index="generator.loc", columns="sampling", values="exact")
     np.testing.assert_array_equal(bce["iid"], bce["sobol"])   # a plan changes how, not what, is estimated
+
+
+@pytest.mark.parametrize("classes", [1, 2, 3, 9, 10, 40])
+def test_class_index_is_searchsorted_right(classes):
+    # Both sides of the few-boundaries switch (8), with u exactly on every boundary, 0 and just below 1.
+    cdf = np.cumsum(np.full(classes, 1.0 / classes))[:-1]
+    u = np.concatenate([np.random.default_rng(9).random(10_000), cdf, np.nextafter(cdf, 0.0), [0.0, 1 - 2**-53]])
+    expected = np.searchsorted(cdf, u, side="right")
+    got = class_index(cdf, u)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    if classes > 1:
+        assert not np.array_equal(class_index(cdf, u), np.searchsorted(cdf, u, side="left"))
+
+
+def _markov_draw_as_lists(chain, rng):
+    """MarkovSampler's draw as first written, with Python lists of runs: the reference for its numbers."""
+    leave = {1.0: 1.0 - chain.stay1, 0.0: 1.0 - chain.stay0}
+    first = 1.0 if rng.random() < chain.stationary_p else 0.0
+    state = {"label": first, "left": chain._run(rng, leave[first], 1)[0]}
+
+    def draw(k):
+        labels, lengths = [state["label"]], [min(state["left"], k)]
+        covered, label = lengths[0], state["label"]
+        while covered < k:
+            mean = 1.0 / max(min(leave.values()), 1e-12)
+            count = int(min(max(16, 2 * (k - covered) / mean + 16), 4 * k + 16))
+            other = 1.0 - label
+            runs = np.empty(count)
+            runs[0::2] = chain._run(rng, leave[other], runs[0::2].size)
+            runs[1::2] = chain._run(rng, leave[label], runs[1::2].size)
+            states = np.where(np.arange(count) % 2 == 0, other, label)
+            ends = covered + np.cumsum(runs)
+            stop = int(np.searchsorted(ends, k))
+            labels.extend(states[: stop + 1].tolist())
+            lengths.extend(runs[: stop + 1].tolist())
+            if stop < count:
+                label, covered, state["left"] = states[stop], k, ends[stop] - k
+            else:
+                label, covered, state["left"] = states[-1], ends[-1], 0.0
+        if len(lengths) == 1:
+            state["left"] -= k
+        else:
+            lengths[-1] -= state["left"]
+        state["label"] = label
+        return np.repeat(np.asarray(labels), np.asarray(lengths, dtype=np.int64))
+
+    return draw
+
+
+@pytest.mark.parametrize("stay1, stay0", [(0.9, 0.8), (0.1, 0.3), (1.0, 1.0), (0.5, 0.5), (0.999, 0.998)])
+def test_markov_draws_keep_the_numbers_of_the_list_version(stay1, stay0):
+    chain, sizes = MarkovSampler(stay1, stay0), [1, 3, 500, 1, 65536, 7, 4096]
+    got = chunks(chain.start(stream_rng(1, 2, 0, 0)), sizes)
+    expected = chunks(_markov_draw_as_lists(chain, stream_rng(1, 2, 0, 0)), sizes)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert got.size == sum(sizes)

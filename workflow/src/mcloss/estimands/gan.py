@@ -46,7 +46,7 @@ from mcloss.laws.distributions import describe, log_density_ratio_polynomial, ma
 from mcloss.laws.streams import IIDSampler, MixtureSampler, StreamSpec
 from mcloss.maths.exact import expectation, jensen_shannon
 from mcloss.maths.formula import Probability
-from mcloss.maths.numerics import log1m_sigmoid, log_sigmoid, polynomial, polynomial_logit
+from mcloss.maths.numerics import bernoulli_nll_of_logit, log1m_sigmoid, log_sigmoid, polynomial, polynomial_logit
 from mcloss.maths.tails import TermTail
 
 from .base import Estimand, ExactCheck, Quantity, unresolved_reference, unsettled
@@ -188,7 +188,11 @@ class GanDiscriminator(Estimand):
         if stream == "fake":
             return {"log_1md_fake": self.fake_log_1md(sample)}
         label, value = sample
-        return {"loss": -np.where(label == 1.0, self.log_d(value), self.log_1md(value)), "label": label}
+        coefficients = self.logit_coefficients
+        if coefficients is None:
+            return {"loss": -np.where(label == 1.0, self.log_d(value), self.log_1md(value)), "label": label}
+        t = polynomial_logit(value, coefficients)
+        return {"loss": bernoulli_nll_of_logit(t, label == 1.0, out=t), "label": label}
 
     # --- quantities -------------------------------------------------------------
     @property

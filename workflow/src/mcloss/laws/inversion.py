@@ -29,6 +29,7 @@ from .streams import (
     Marginal,
     MarkovSampler,
     MixtureSampler,
+    class_index,
 )
 
 #: Smallest uniform handed to an inverse CDF: u = 0 (probability 2^-53 per draw from
@@ -115,7 +116,7 @@ def inversion(sampler, stream: str, key: str) -> Inversion:
         probs = np.asarray(sampler.probs, dtype=np.float64)
         cdf = np.cumsum(probs)[:-1]
         mean = float(np.dot(np.arange(probs.size), probs))
-        return Inversion(1, lambda u, upper: np.searchsorted(cdf, _flip(u[:, 0], upper), side="right"),
+        return Inversion(1, lambda u, upper: class_index(cdf, _flip(u[:, 0], upper)),
                          lambda y: y - mean, tuple(float(c) for c in cdf))
     if isinstance(sampler, MixtureSampler):
         p = float(sampler.p)

@@ -106,6 +106,26 @@ def log1m_sigmoid(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def bernoulli_nll_of_logit(t: np.ndarray, positive: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """-log sigmoid(t) where ``positive``, -log(1 - sigmoid(t)) elsewhere: the BCE of label 1 or 0 at logit t.
+
+    The same bits as ``-np.where(positive, log_sigmoid(t), log1m_sigmoid(t))`` (each branch takes the
+    same operations in the same order), with L(t) computed once instead of once per branch, since
+    L(t) = L(-t). ``out`` may be ``t``.
+    """
+    t, out, flat_t, flat_out = _prepare(t, out)
+    log_w, neg_r = _log1p_exp_neg_abs(flat_t)
+    real = np.minimum(flat_t, 0.0)
+    real += neg_r
+    real -= log_w
+    np.maximum(flat_t, 0.0, out=flat_out)
+    flat_out += log_w
+    np.subtract(neg_r, flat_out, out=flat_out)
+    np.copyto(flat_out, real, where=np.asarray(positive).reshape(-1))
+    np.negative(flat_out, out=flat_out)
+    return out
+
+
 def polynomial_logit(x: np.ndarray, coefficients) -> np.ndarray:
     """t(x) = c0 + c1 x + c2 x^2 + ... by Horner's scheme (coefficients lowest first)."""
     x = np.asarray(x, dtype=np.float64)
