@@ -508,9 +508,12 @@ def _markov_draw_as_lists(chain, rng):
     return draw
 
 
-@pytest.mark.parametrize("stay1, stay0", [(0.9, 0.8), (0.1, 0.3), (1.0, 1.0), (0.5, 0.5), (0.999, 0.998)])
+# (0.999, 0.5) and (0.5, 0.999): runs of very different lengths, so that one draw of 100,000 labels takes two
+# batches of runs and a batch can end short of the draw (both branches of the loop).
+@pytest.mark.parametrize("stay1, stay0", [(0.9, 0.8), (0.1, 0.3), (1.0, 1.0), (0.5, 0.5), (0.999, 0.998),
+                                          (0.999, 0.5), (0.5, 0.999)])
 def test_markov_draws_keep_the_numbers_of_the_list_version(stay1, stay0):
-    chain, sizes = MarkovSampler(stay1, stay0), [1, 3, 500, 1, 65536, 7, 4096]
+    chain, sizes = MarkovSampler(stay1, stay0), [1, 3, 500, 1, 65536, 7, 4096, 0, 100_000]
     got = chunks(chain.start(stream_rng(1, 2, 0, 0)), sizes)
     expected = chunks(_markov_draw_as_lists(chain, stream_rng(1, 2, 0, 0)), sizes)
     assert got.dtype == expected.dtype and np.array_equal(got, expected)

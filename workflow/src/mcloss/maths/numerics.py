@@ -44,10 +44,11 @@ def _scratch(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return buffers[0][:size], buffers[1][:size], buffers[2][:size]
 
 
-def _log1p_exp_neg_abs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _log1p_exp_neg_abs(t: np.ndarray, spare: bool = False) -> tuple[np.ndarray, ...]:
     """(log(w), -r) with log(w) - (-r) = log1p(exp(-|t|)) to about an ulp; ``t`` flat, read once.
 
-    Both results are scratch views, valid until the next call in this thread.
+    Both results are scratch views, valid until the next call in this thread; with ``spare``, also the
+    third scratch array (its contents no longer needed), for the caller's own temporary.
     """
     e, w, d = _scratch(t.size)
     np.abs(t, out=e)  # two SIMD passes; np.copysign(t, -1) is one scalar pass, slower
@@ -57,7 +58,7 @@ def _log1p_exp_neg_abs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.subtract(w, 1.0, out=d)
     np.subtract(d, e, out=d)  # -r = (w - 1) - e, exact
     np.log(w, out=w)
-    return w, d
+    return (w, d, e) if spare else (w, d)
 
 
 def _prepare(t, out):
@@ -114,8 +115,8 @@ def bernoulli_nll_of_logit(t: np.ndarray, positive: np.ndarray, out: np.ndarray 
     L(t) = L(-t). ``out`` may be ``t``.
     """
     t, out, flat_t, flat_out = _prepare(t, out)
-    log_w, neg_r = _log1p_exp_neg_abs(flat_t)
-    real = np.minimum(flat_t, 0.0)
+    log_w, neg_r, real = _log1p_exp_neg_abs(flat_t, spare=True)
+    np.minimum(flat_t, 0.0, out=real)
     real += neg_r
     real -= log_w
     np.maximum(flat_t, 0.0, out=flat_out)

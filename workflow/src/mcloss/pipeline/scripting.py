@@ -27,21 +27,25 @@ def _report(kind, error, traceback) -> None:
 
 #: glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-#: Blocks up to this size come from the heap (glibc's largest allowed value on 64-bit), not from mmap.
+#: Blocks below this size come from the heap, not from mmap: 32 MB, glibc's largest allowed value on 64-bit,
+#: so that chunks of up to about 4 million samples (32 MB a term) are covered too.
 MMAP_THRESHOLD = 32 << 20
-#: Up to this much freed memory at the top of the heap stays mapped instead of going back to the kernel.
-TRIM_THRESHOLD = 128 << 20
+#: Up to this much freed memory at the top of the heap stays mapped instead of going back to the kernel
+#: (dozens of chunks' terms at the default chunk size).
+TRIM_THRESHOLD = 64 << 20
 
 
 def reuse_freed_memory() -> bool:
-    """Have glibc's malloc keep freed memory for the next allocations; True where it was set (glibc only).
+    """Have glibc's malloc keep freed memory for the next allocations; True where both settings were made.
 
-    A job allocates its per-chunk arrays afresh: 512 kB a term for a chunk of 65,536 samples. By default glibc
-    maps blocks that large with mmap, or trims them off the heap once freed, and raises those thresholds only
-    up to about a megabyte; so a chunk's arrays keep landing on fresh pages, which the kernel zero-fills at
-    their first touch (a page fault each 4 kB). Measured in docs/performance.md: a cross-entropy chunk's terms
-    cost 20 ns a sample that way and 2.5 ns with the memory kept. The numbers computed are the same: only
-    where the arrays live changes. Elsewhere (macOS, musl) nothing is changed.
+    A job allocates its per-chunk arrays afresh: 512 kB a term for a chunk of 65,536 samples. glibc serves
+    blocks that large by mmap at first and then from its heap, but returns the heap's top to the kernel once
+    more than twice its current mmap threshold is free there: for the engine's chunks that is about 1 MB,
+    less than one chunk's terms (2 MB for four), so every chunk's arrays landed on fresh pages that the kernel
+    zero-fills at their first touch (a page fault each 4 kB). Both thresholds are set, since setting either
+    one stops glibc's own adjustment of the other. Measured in docs/performance.md: a cross-entropy chunk's
+    terms cost 20 ns a sample that way and 2.5 ns with the memory kept. The numbers computed are the same:
+    only where the arrays live changes. Elsewhere (macOS, musl, Windows) nothing is changed.
     """
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
@@ -49,7 +53,9 @@ def reuse_freed_memory() -> bool:
         mallopt = ctypes.CDLL(None).mallopt
     except (AttributeError, OSError, ValueError, TypeError):
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    mmap_set = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    trim_set = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    return bool(mmap_set) and bool(trim_set)
 
 
 def open_log(path) -> logging.Logger:
